@@ -1,0 +1,301 @@
+package io.github.lpfanout;
+
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The frames waiting to be written to one connected client, and the client's subscription.
+ *
+ * <p>Pollers add frames from their threads; the transport takes them out and writes them. A frame
+ * is the unit of writing, so frames of different URLs never interleave. The bytes queued here are
+ * bounded: a frame that would take the queue past {@code maxPendingBytes} ends the stream instead,
+ * so a client that stops reading only ever costs its own bound. A frame is always accepted into an
+ * empty queue, however large.
+ *
+ * <p>Two kinds of writer are served:
+ *
+ * <ul>
+ *   <li>A blocking writer calls {@link #take()} in a loop on a thread of its own, writes each frame
+ *       and flushes once {@link #poll()} has nothing more.
+ *   <li>A non-blocking writer calls {@link #poll()} while its output is ready. When poll returns
+ *       null, the callback given to {@link #onAvailable} runs once, as soon as a frame arrives or
+ *       the stream finishes; the writer then polls again.
+ * </ul>
+ *
+ * <p>Either way, a writer stops when {@link #isFinished()} is true, and calls {@link #close()} when
+ * the client goes away or a write fails. When the library ends a stream without draining it (the
+ * client was too slow), the callback given to {@link #onAbort} runs once, so that a writer blocked
+ * on a stalled socket can be broken out of its write.
+ *
+ * <p>Thread-safe. Callbacks run on the thread that caused them (a poller thread, the heartbeat
+ * thread, or a thread closing the library) and never while this stream's lock is held.
+ */
+public final class ClientStream implements Subscriber {
+  private static final Logger log = LoggerFactory.getLogger(ClientStream.class);
+
+  private enum State { OPEN, DRAINING, ENDED }
+
+  private final FrameEncoder encoder;
+  private final List<UpstreamUrl> urls;
+  private final String client;
+  private final long maxPendingBytes;
+  private final Consumer<ClientStream> onEnd;
+  private final Object lock = new Object();
+
+  private final ArrayDeque<byte[]> queue = new ArrayDeque<>();
+  private long pendingBytes;
+  private State state = State.OPEN;
+  private boolean writerWaiting;
+  private boolean endReported;
+  private Runnable availableCallback;
+  private Runnable abortCallback;
+  private Subscription subscription;
+  private volatile long lastFrameNanos = System.nanoTime();
+
+  ClientStream(
+      FrameEncoder encoder,
+      List<UpstreamUrl> urls,
+      String client,
+      long maxPendingBytes,
+      Consumer<ClientStream> onEnd) {
+    this.encoder = encoder;
+    this.urls = List.copyOf(urls);
+    this.client = client;
+    this.maxPendingBytes = maxPendingBytes;
+    this.onEnd = onEnd;
+  }
+
+  /** The format this client reads. */
+  public FrameEncoder encoder() {
+    return encoder;
+  }
+
+  /** The {@code Content-Type} the response must carry. */
+  public String contentType() {
+    return encoder.contentType();
+  }
+
+  /** Other headers the response must carry. */
+  public Map<String, String> responseHeaders() {
+    return encoder.responseHeaders();
+  }
+
+  /** The URLs this client is subscribed to. */
+  public List<UpstreamUrl> urls() {
+    return urls;
+  }
+
+  /** Bytes queued and not yet taken by the writer. */
+  public long pendingBytes() {
+    synchronized (lock) {
+      return pendingBytes;
+    }
+  }
+
+  /**
+   * Returns the next frame without waiting, or null if there is none now. The array must not be
+   * modified: other clients share it.
+   */
+  public byte[] poll() {
+    boolean finishedNow;
+    synchronized (lock) {
+      byte[] frame = queue.poll();
+      if (frame != null) {
+        pendingBytes -= frame.length;
+        return frame;
+      }
+      writerWaiting = true;
+      finishedNow = state != State.OPEN && !endReported;
+      endReported |= finishedNow;
+    }
+
+    if (finishedNow) {
+      onEnd.accept(this);
+    }
+    return null;
+  }
+
+  /**
+   * Waits for the next frame and returns it, or returns null once the stream is finished.
+   *
+   * @throws InterruptedException if the thread is interrupted while it waits
+   */
+  public byte[] take() throws InterruptedException {
+    synchronized (lock) {
+      while (queue.isEmpty() && state == State.OPEN) {
+        lock.wait();
+      }
+    }
+    return poll();
+  }
+
+  /**
+   * Whether the writer should end the response: the client was closed or dropped, or the library is
+   * shutting down and every queued frame was taken.
+   */
+  public boolean isFinished() {
+    synchronized (lock) {
+      return state == State.ENDED || (state == State.DRAINING && queue.isEmpty());
+    }
+  }
+
+  /** Sets the callback that a non-blocking writer waits on; see the class description. */
+  public void onAvailable(Runnable callback) {
+    synchronized (lock) {
+      this.availableCallback = callback;
+    }
+  }
+
+  /** Sets the callback that runs if the library drops this client; see the class description. */
+  public void onAbort(Runnable callback) {
+    synchronized (lock) {
+      this.abortCallback = callback;
+    }
+  }
+
+  /**
+   * Ends the stream because the client went away or a write failed: unsubscribes from every URL at
+   * once and discards queued frames. Idempotent.
+   */
+  public void close() {
+    end(false);
+  }
+
+  @Override
+  public void onMessage(UpstreamUrl url, Message message) {
+    offer(message.frame(encoder, url.spelling()));
+  }
+
+  /** Queues a heartbeat if nothing was queued for {@code intervalNanos}. */
+  void heartbeatIfIdle(long nowNanos, long intervalNanos) {
+    if (nowNanos - lastFrameNanos >= intervalNanos) {
+      offer(encoder.heartbeat());
+    }
+  }
+
+  void attach(Subscription subscription) {
+    boolean ended;
+    synchronized (lock) {
+      this.subscription = subscription;
+      ended = state != State.OPEN;
+    }
+    if (ended) {
+      subscription.close();
+    }
+  }
+
+  /** Ends the stream after the writer has taken what is queued; nothing new is queued. */
+  void finish() {
+    Subscription toClose;
+    Runnable wake;
+    synchronized (lock) {
+      if (state != State.OPEN) {
+        return;
+      }
+      state = State.DRAINING;
+      toClose = subscription;
+      wake = takeWakeup();
+      lock.notifyAll();
+    }
+    closeAndRun(toClose, wake, null);
+  }
+
+  /** Ends the stream at once, running the abort callback so that a blocked writer lets go. */
+  void abort() {
+    end(true);
+  }
+
+  private void offer(byte[] frame) {
+    Runnable wake = null;
+    long overflow = 0;
+    synchronized (lock) {
+      if (state != State.OPEN) {
+        return;
+      }
+      if (!queue.isEmpty() && pendingBytes + frame.length > maxPendingBytes) {
+        overflow = pendingBytes + frame.length;
+      } else {
+        queue.add(frame);
+        pendingBytes += frame.length;
+        lastFrameNanos = System.nanoTime();
+        lock.notifyAll();
+        wake = takeWakeup();
+      }
+    }
+
+    if (overflow > 0) {
+      log.warn("Dropping client {}: {} bytes would be pending, over the bound of {}",
+          client, overflow, maxPendingBytes);
+      end(true);
+    } else {
+      run(wake);
+    }
+  }
+
+  private void end(boolean abort) {
+    Subscription toClose;
+    Runnable wake;
+    Runnable abortWriter;
+    boolean report;
+    synchronized (lock) {
+      if (state == State.ENDED && endReported) {
+        return;
+      }
+      state = State.ENDED;
+      dropQueue();
+      toClose = subscription;
+      wake = takeWakeup();
+      abortWriter = abort ? abortCallback : null;
+      abortCallback = null;
+      report = !endReported;
+      endReported = true;
+      lock.notifyAll();
+    }
+
+    closeAndRun(toClose, wake, abortWriter);
+    if (report) {
+      onEnd.accept(this);
+    }
+  }
+
+  private void dropQueue() {
+    queue.clear();
+    pendingBytes = 0;
+  }
+
+  private Runnable takeWakeup() {
+    if (!writerWaiting) {
+      return null;
+    }
+    writerWaiting = false;
+    return availableCallback;
+  }
+
+  private void closeAndRun(Subscription toClose, Runnable wake, Runnable abortWriter) {
+    if (toClose != null) {
+      toClose.close();
+    }
+    run(abortWriter);
+    run(wake);
+  }
+
+  private void run(Runnable callback) {
+    if (callback == null) {
+      return;
+    }
+    try {
+      callback.run();
+    } catch (RuntimeException e) {
+      log.warn("Callback of client {} threw", client, e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ClientStream{" + client + ", " + encoder.name() + ", " + urls.size() + " URLs}";
+  }
+}

@@ -1,0 +1,313 @@
+package io.github.lpfanout;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What every transport calls: turns a stream request into a refusal or an admitted {@link
+ * ClientStream}, and keeps the streams alive with heartbeats.
+ *
+ * <p>{@link #open} reads the request target, asks the {@link Authorizer}, and only if the client is
+ * admitted subscribes it to its URLs in the {@link PollerRegistry}. Nothing is polled and no frame
+ * is queued before the decision, and the URLs subscribed are exactly the URLs authorized.
+ *
+ * <p>A transport is a thin adapter: it passes the raw target, the headers and the client's address,
+ * writes the refusal or the response headers, then writes the stream's frames until the stream is
+ * finished. See {@link ClientStream} for the writing contract.
+ *
+ * <p>A {@code Fanout} owns its registry and its authorizer: {@link #close()} closes both. Thread-
+ * safe.
+ */
+public final class Fanout implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Fanout.class);
+
+  private final PollerRegistry registry;
+  private final Authorizer authorizer;
+  private final TargetParser parser;
+  private final long maxPendingBytes;
+  private final Duration heartbeatInterval;
+  private final Duration shutdownGrace;
+  private final ScheduledExecutorService scheduler;
+  private final boolean ownsScheduler;
+  private final ScheduledFuture<?> heartbeats;
+  private final Set<ClientStream> streams = ConcurrentHashMap.newKeySet();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private Fanout(Builder builder) {
+    this.registry = builder.registry != null ? builder.registry : PollerRegistry.newBuilder().build();
+    this.authorizer = builder.authorizer;
+    this.parser =
+        new TargetParser(builder.encoders, builder.maxUrlsPerClient, builder.maxTargetLength);
+    this.maxPendingBytes = builder.maxPendingBytes;
+    this.heartbeatInterval = builder.heartbeatInterval;
+    this.shutdownGrace = builder.shutdownGrace;
+    this.ownsScheduler = builder.scheduler == null;
+    this.scheduler = ownsScheduler ? newScheduler() : builder.scheduler;
+
+    long period = Math.max(10, Math.min(1000, heartbeatInterval.toMillis() / 2));
+    this.heartbeats =
+        scheduler.scheduleAtFixedRate(this::sendHeartbeats, period, period, TimeUnit.MILLISECONDS);
+  }
+
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  private static ScheduledExecutorService newScheduler() {
+    ScheduledThreadPoolExecutor executor =
+        new ScheduledThreadPoolExecutor(1, HttpClients.daemonThreads("fanout-heartbeat"));
+    executor.setRemoveOnCancelPolicy(true);
+    return executor;
+  }
+
+  /**
+   * Decides on one stream request. The stage completes on the authorizer's thread, or at once for a
+   * request refused before authorization. It never completes exceptionally.
+   */
+  public CompletableFuture<Admission> open(StreamRequest request) {
+    if (closed.get()) {
+      return refused(Refusal.of(503, "server is shutting down"));
+    }
+
+    TargetParser.Target target;
+    try {
+      target = parser.parse(request.target());
+    } catch (TargetParser.BadTarget e) {
+      return refused(e.refusal());
+    }
+
+    List<String> spellings = target.urls().stream().map(UpstreamUrl::spelling).toList();
+    CompletionStage<AuthDecision> decision;
+    try {
+      decision = authorizer.authorize(new AuthRequest(spellings, request));
+    } catch (RuntimeException e) {
+      log.warn("Authorizer {} threw", authorizer, e);
+      return refused(Refusal.of(503, "authorization failed"));
+    }
+
+    CompletableFuture<Admission> admission = new CompletableFuture<>();
+    decision.whenComplete((answer, error) -> admission.complete(admit(request, target, answer, error)));
+    return admission;
+  }
+
+  private Admission admit(
+      StreamRequest request, TargetParser.Target target, AuthDecision decision, Throwable error) {
+    if (error != null || decision == null) {
+      log.warn("Authorizer {} failed", authorizer, error);
+      return new Admission.Refused(Refusal.of(503, "authorization failed"));
+    }
+    if (!decision.isAllowed()) {
+      return new Admission.Refused(decision.refusal());
+    }
+
+    ClientStream stream = new ClientStream(
+        target.encoder(), target.urls(), describe(request), maxPendingBytes, streams::remove);
+    streams.add(stream);
+    try {
+      stream.attach(registry.subscribe(target.urls(), stream));
+    } catch (IllegalStateException closing) {
+      stream.close();
+      return new Admission.Refused(Refusal.of(503, "server is shutting down"));
+    }
+    if (closed.get()) {
+      stream.finish();
+    }
+    return new Admission.Admitted(stream);
+  }
+
+  private static String describe(StreamRequest request) {
+    String address = request.remoteAddress() == null ? "client" : request.remoteAddress();
+    return address + " " + request.target();
+  }
+
+  private static CompletableFuture<Admission> refused(Refusal refusal) {
+    return CompletableFuture.completedFuture(new Admission.Refused(refusal));
+  }
+
+  private void sendHeartbeats() {
+    long now = System.nanoTime();
+    long interval = heartbeatInterval.toNanos();
+    for (ClientStream stream : streams) {
+      stream.heartbeatIfIdle(now, interval);
+    }
+  }
+
+  /** The poller registry clients are subscribed in. */
+  public PollerRegistry registry() {
+    return registry;
+  }
+
+  /** How many clients are connected now. */
+  public int clientCount() {
+    return streams.size();
+  }
+
+  /**
+   * Ends every stream and stops. New requests are refused with 503. Each writer may first write
+   * the frames already queued for it, for up to the shutdown grace; streams still open after it
+   * are cut off. Then the registry and, if it is {@link AutoCloseable}, the authorizer are closed.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+
+    List<ClientStream> open = new ArrayList<>(streams);
+    for (ClientStream stream : open) {
+      stream.finish();
+    }
+    registry.close();
+    awaitStreamsEnded();
+    for (ClientStream stream : new ArrayList<>(streams)) {
+      stream.abort();
+    }
+
+    heartbeats.cancel(false);
+    if (ownsScheduler) {
+      scheduler.shutdownNow();
+    }
+    if (authorizer instanceof AutoCloseable closeable) {
+      try {
+        closeable.close();
+      } catch (Exception e) {
+        log.warn("Closing authorizer {} failed", authorizer, e);
+      }
+    }
+    log.info("Fanout closed; {} client streams ended", open.size());
+  }
+
+  private void awaitStreamsEnded() {
+    long deadline = System.nanoTime() + shutdownGrace.toNanos();
+    while (!streams.isEmpty() && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  /** Configures a {@link Fanout}. Not thread-safe. */
+  public static final class Builder {
+    private PollerRegistry registry;
+    private Authorizer authorizer;
+    private ScheduledExecutorService scheduler;
+    private final Map<String, FrameEncoder> encoders = new LinkedHashMap<>();
+    private int maxUrlsPerClient = 64;
+    private int maxTargetLength = 8192;
+    private long maxPendingBytes = 4L * 1024 * 1024;
+    private Duration heartbeatInterval = Duration.ofSeconds(15);
+    private Duration shutdownGrace = Duration.ofSeconds(2);
+
+    private Builder() {
+      encoders.put(FrameEncoder.sse().name(), FrameEncoder.sse());
+      encoders.put(FrameEncoder.binary().name(), FrameEncoder.binary());
+    }
+
+    /** The registry clients subscribe in; by default a new one with default settings. */
+    public Builder registry(PollerRegistry registry) {
+      this.registry = Objects.requireNonNull(registry, "registry");
+      return this;
+    }
+
+    /**
+     * Who decides on each client. Required: pass {@link Authorizer#allowAll()} to admit every
+     * client.
+     */
+    public Builder authorizer(Authorizer authorizer) {
+      this.authorizer = Objects.requireNonNull(authorizer, "authorizer");
+      return this;
+    }
+
+    /** Runs the heartbeat timer. By default one daemon thread of its own. */
+    public Builder scheduler(ScheduledExecutorService scheduler) {
+      this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+      return this;
+    }
+
+    /**
+     * Adds a stream format beside {@code sse} and {@code bin}, served at {@code /<name>/...}.
+     *
+     * @throws IllegalArgumentException if a format of that name is already added
+     */
+    public Builder addEncoder(FrameEncoder encoder) {
+      String name = encoder.name();
+      if (name.isEmpty() || name.contains("/") || name.contains("?")) {
+        throw new IllegalArgumentException("encoder name must be one path segment: " + name);
+      }
+      if (encoders.putIfAbsent(name, encoder) != null) {
+        throw new IllegalArgumentException("an encoder named " + name + " is already added");
+      }
+      return this;
+    }
+
+    /** The most distinct URLs one connection may name. Default 64. */
+    public Builder maxUrlsPerClient(int maxUrlsPerClient) {
+      this.maxUrlsPerClient = atLeastOne("maxUrlsPerClient", maxUrlsPerClient);
+      return this;
+    }
+
+    /** The longest request target accepted, in characters. Default 8192. */
+    public Builder maxTargetLength(int maxTargetLength) {
+      this.maxTargetLength = atLeastOne("maxTargetLength", maxTargetLength);
+      return this;
+    }
+
+    /** The most bytes queued for one client before it is dropped as too slow. Default 4 MiB. */
+    public Builder maxPendingBytes(long maxPendingBytes) {
+      this.maxPendingBytes = atLeastOne("maxPendingBytes", maxPendingBytes);
+      return this;
+    }
+
+    /** How long a stream may be idle before a heartbeat is sent. Default 15 s. */
+    public Builder heartbeatInterval(Duration heartbeatInterval) {
+      if (heartbeatInterval.isNegative() || heartbeatInterval.isZero()) {
+        throw new IllegalArgumentException(
+            "heartbeatInterval must be positive: " + heartbeatInterval);
+      }
+      this.heartbeatInterval = heartbeatInterval;
+      return this;
+    }
+
+    /** How long {@link #close()} lets writers drain before cutting streams off. Default 2 s. */
+    public Builder shutdownGrace(Duration shutdownGrace) {
+      if (shutdownGrace.isNegative()) {
+        throw new IllegalArgumentException("shutdownGrace must not be negative: " + shutdownGrace);
+      }
+      this.shutdownGrace = shutdownGrace;
+      return this;
+    }
+
+    public Fanout build() {
+      if (authorizer == null) {
+        throw new IllegalStateException(
+            "authorizer is required; use Authorizer.allowAll() to admit every client");
+      }
+      return new Fanout(this);
+    }
+
+    private static <T extends Number> T atLeastOne(String name, T value) {
+      if (value.longValue() < 1) {
+        throw new IllegalArgumentException(name + " must be at least 1: " + value);
+      }
+      return value;
+    }
+  }
+}

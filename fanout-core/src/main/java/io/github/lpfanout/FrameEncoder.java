@@ -1,0 +1,51 @@
+package io.github.lpfanout;
+
+import java.util.Map;
+
+/**
+ * Turns messages into the bytes of one streaming format.
+ *
+ * <p>A format is chosen by the first segment of the request path ({@code /sse/...}, {@code
+ * /bin/...}). Implementations must be thread-safe and stateless per client: {@link #encode} is
+ * called once per message and URL spelling, and the result is written to every client that shares
+ * them.
+ */
+public interface FrameEncoder {
+
+  /**
+   * Server-Sent Events that a browser's {@code EventSource} reads: one event per message whose type
+   * is the URL as the client wrote it and whose data is the body, decoded with the charset of its
+   * {@code Content-Type} (UTF-8 when it names none). The heartbeat is a comment line.
+   */
+  static FrameEncoder sse() {
+    return SseEncoder.INSTANCE;
+  }
+
+  /**
+   * Frames of {@code <url>\n<uint32 big-endian length><body bytes>}, the body untouched. The
+   * heartbeat is a frame with an empty URL and an empty body, which a client skips.
+   */
+  static FrameEncoder binary() {
+    return BinaryEncoder.INSTANCE;
+  }
+
+  /** The path segment that selects this format, such as {@code sse}. */
+  String name();
+
+  /** The {@code Content-Type} of a stream in this format. */
+  String contentType();
+
+  /** Response headers besides {@code Content-Type} that a stream in this format carries. */
+  default Map<String, String> responseHeaders() {
+    return Map.of();
+  }
+
+  /** Encodes one message for one URL spelling. */
+  byte[] encode(String spelling, Message message);
+
+  /**
+   * The bytes sent when a stream has been idle for the heartbeat interval. They keep
+   * intermediaries from closing the connection and reveal clients that went away.
+   */
+  byte[] heartbeat();
+}

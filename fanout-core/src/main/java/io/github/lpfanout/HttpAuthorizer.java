@@ -1,0 +1,240 @@
+package io.github.lpfanout;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+import okhttp3.Call;
+import okhttp3.Callback;
+import okhttp3.Headers;
+import okhttp3.HttpUrl;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
+import okio.BufferedSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Asks an auth server whether a client may subscribe.
+ *
+ * <p>For each client it sends a {@code POST} to the auth URL whose body is the comma-separated list
+ * of URLs as the client wrote them ({@code text/plain; charset=utf-8}). The client's headers named
+ * by {@link Builder#forwardedHeaders} (by default {@code Cookie} and {@code Authorization}) are
+ * copied onto that request, and {@code X-Forwarded-For} gains the client's address.
+ *
+ * <p>A 200 admits the client. Any other answer is relayed to the client with its status, its body
+ * (up to {@link Builder#maxRelayedBodyBytes}) and its {@code Content-Type}, {@code
+ * WWW-Authenticate} and {@code Location} headers. An auth server that cannot be reached or does not
+ * answer within {@link Builder#timeout} refuses the client with 503. The call is asynchronous: no
+ * thread waits for the auth server.
+ *
+ * <p>Thread-safe. {@link #close()} stops the HTTP client this authorizer made for itself; a client
+ * passed to the builder is left alone.
+ */
+public final class HttpAuthorizer implements Authorizer, Closeable {
+  private static final Logger log = LoggerFactory.getLogger(HttpAuthorizer.class);
+  private static final MediaType TEXT_PLAIN = MediaType.get("text/plain; charset=utf-8");
+  private static final List<String> RELAYED_HEADERS =
+      List.of("Content-Type", "WWW-Authenticate", "Location");
+
+  private final HttpUrl authUrl;
+  private final OkHttpClient client;
+  private final boolean ownsClient;
+  private final List<String> forwardedHeaders;
+  private final Duration timeout;
+  private final int maxRelayedBodyBytes;
+  private final AtomicBoolean failing = new AtomicBoolean();
+
+  private HttpAuthorizer(Builder builder) {
+    this.authUrl = builder.authUrl;
+    this.timeout = builder.timeout;
+    this.ownsClient = builder.client == null;
+    OkHttpClient base =
+        ownsClient ? HttpClients.create("fanout-auth", builder.timeout) : builder.client;
+    this.client = base.newBuilder().callTimeout(builder.timeout).build();
+    this.forwardedHeaders = List.copyOf(builder.forwardedHeaders);
+    this.maxRelayedBodyBytes = builder.maxRelayedBodyBytes;
+  }
+
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  /** The URL this authorizer posts to. */
+  public HttpUrl authUrl() {
+    return authUrl;
+  }
+
+  @Override
+  public CompletionStage<AuthDecision> authorize(AuthRequest request) {
+    Request authRequest =
+        new Request.Builder()
+            .url(authUrl)
+            .headers(forwardedHeaders(request.request()))
+            .post(RequestBody.create(String.join(",", request.urls()), TEXT_PLAIN))
+            .build();
+
+    CompletableFuture<AuthDecision> decision = new CompletableFuture<>();
+    client.newCall(authRequest).enqueue(new Callback() {
+      @Override
+      public void onResponse(Call call, Response response) {
+        try (response) {
+          decision.complete(decide(response));
+          recovered();
+        } catch (IOException e) {
+          decision.complete(unavailable(e));
+        }
+      }
+
+      @Override
+      public void onFailure(Call call, IOException e) {
+        decision.complete(unavailable(e));
+      }
+    });
+    return decision;
+  }
+
+  private Headers forwardedHeaders(StreamRequest request) {
+    Headers.Builder headers = new Headers.Builder();
+    for (String name : forwardedHeaders) {
+      for (String value : request.header(name)) {
+        headers.addUnsafeNonAscii(name, value);
+      }
+    }
+
+    String remote = request.remoteAddress();
+    if (remote != null) {
+      List<String> chain = new ArrayList<>(request.header("X-Forwarded-For"));
+      chain.add(remote);
+      headers.set("X-Forwarded-For", String.join(", ", chain));
+    }
+    return headers.build();
+  }
+
+  private AuthDecision decide(Response response) throws IOException {
+    if (response.code() == 200) {
+      return AuthDecision.allow();
+    }
+
+    Map<String, List<String>> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+    for (String name : RELAYED_HEADERS) {
+      List<String> values = response.headers(name);
+      if (!values.isEmpty()) {
+        headers.put(name, values);
+      }
+    }
+    return AuthDecision.deny(new Refusal(response.code(), headers, cappedBody(response.body())));
+  }
+
+  private byte[] cappedBody(ResponseBody body) throws IOException {
+    BufferedSource source = body.source();
+    source.request(maxRelayedBodyBytes);
+    long available = Math.min(source.getBuffer().size(), maxRelayedBodyBytes);
+    return source.readByteArray(available);
+  }
+
+  private AuthDecision unavailable(IOException e) {
+    if (failing.compareAndSet(false, true)) {
+      log.warn("Auth server {} is failing, refusing clients with 503: {}", authUrl, e.toString());
+    } else {
+      log.debug("Auth server {} failed", authUrl, e);
+    }
+    String reason =
+        e instanceof InterruptedIOException
+            ? "auth server did not answer within " + timeout.toMillis() + " ms"
+            : "auth server unreachable";
+    return AuthDecision.deny(Refusal.of(503, reason));
+  }
+
+  private void recovered() {
+    if (failing.compareAndSet(true, false)) {
+      log.info("Auth server {} answers again", authUrl);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (ownsClient) {
+      HttpClients.shutdown(client);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "HttpAuthorizer{" + authUrl + "}";
+  }
+
+  /** Configures an {@link HttpAuthorizer}. Not thread-safe. */
+  public static final class Builder {
+    private HttpUrl authUrl;
+    private OkHttpClient client;
+    private List<String> forwardedHeaders = List.of("Cookie", "Authorization");
+    private Duration timeout = Duration.ofSeconds(5);
+    private int maxRelayedBodyBytes = 64 * 1024;
+
+    private Builder() {}
+
+    /** The auth server's URL, which receives the POST. Required. */
+    public Builder authUrl(String authUrl) {
+      HttpUrl parsed = HttpUrl.parse(Objects.requireNonNull(authUrl, "authUrl"));
+      if (parsed == null) {
+        throw new IllegalArgumentException("authUrl is not an http or https URL: " + authUrl);
+      }
+      this.authUrl = parsed;
+      return this;
+    }
+
+    /**
+     * The client that calls the auth server; by default one of the authorizer's own. Its timeouts
+     * are kept, except the call timeout, which becomes {@link #timeout}.
+     */
+    public Builder client(OkHttpClient client) {
+      this.client = Objects.requireNonNull(client, "client");
+      return this;
+    }
+
+    /** The client headers copied onto the auth request. Default {@code Cookie, Authorization}. */
+    public Builder forwardedHeaders(List<String> names) {
+      this.forwardedHeaders = List.copyOf(names);
+      return this;
+    }
+
+    /** How long the auth server may take before the client is refused with 503. Default 5 s. */
+    public Builder timeout(Duration timeout) {
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("timeout must be positive: " + timeout);
+      }
+      this.timeout = timeout;
+      return this;
+    }
+
+    /** The most bytes of a denial's body relayed to the client. Default 64 KiB. */
+    public Builder maxRelayedBodyBytes(int maxRelayedBodyBytes) {
+      if (maxRelayedBodyBytes < 0) {
+        throw new IllegalArgumentException(
+            "maxRelayedBodyBytes must not be negative: " + maxRelayedBodyBytes);
+      }
+      this.maxRelayedBodyBytes = maxRelayedBodyBytes;
+      return this;
+    }
+
+    public HttpAuthorizer build() {
+      if (authUrl == null) {
+        throw new IllegalStateException("authUrl is required");
+      }
+      return new HttpAuthorizer(this);
+    }
+  }
+}

@@ -1,0 +1,56 @@
+package io.github.lpfanout;
+
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import okhttp3.Dispatcher;
+import okhttp3.OkHttpClient;
+
+/** Creates and disposes of the OkHttp clients the library makes when the caller passes none. */
+final class HttpClients {
+
+  private HttpClients() {}
+
+  /**
+   * A client whose dispatcher runs every call at once, on daemon threads named {@code
+   * threadPrefix-N}, so that long polls to one host never queue behind each other and an idle
+   * library never keeps the JVM alive.
+   */
+  static OkHttpClient create(String threadPrefix, Duration readTimeout) {
+    ExecutorService executor =
+        new ThreadPoolExecutor(
+            0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
+            daemonThreads(threadPrefix));
+    Dispatcher dispatcher = new Dispatcher(executor);
+    dispatcher.setMaxRequests(Integer.MAX_VALUE);
+    dispatcher.setMaxRequestsPerHost(Integer.MAX_VALUE);
+    return new OkHttpClient.Builder()
+        .dispatcher(dispatcher)
+        .readTimeout(readTimeout)
+        .connectTimeout(Duration.ofSeconds(10))
+        .retryOnConnectionFailure(false)
+        .followRedirects(false)
+        .build();
+  }
+
+  /** Cancels every call of a client made by {@link #create} and stops its threads. */
+  static void shutdown(OkHttpClient client) {
+    client.dispatcher().cancelAll();
+    client.dispatcher().executorService().shutdownNow();
+    client.connectionPool().evictAll();
+  }
+
+  /** A factory of daemon threads named {@code prefix-1}, {@code prefix-2}, and so on. */
+  static ThreadFactory daemonThreads(String prefix) {
+    AtomicInteger count = new AtomicInteger();
+    return runnable -> {
+      Thread thread = new Thread(runnable, prefix + "-" + count.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+}

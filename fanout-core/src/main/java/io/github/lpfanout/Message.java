@@ -1,0 +1,72 @@
+package io.github.lpfanout;
+
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import okhttp3.MediaType;
+
+/**
+ * One upstream response body, delivered to every subscriber of its URL.
+ *
+ * <p>A message caches its encoded frames: each encoder encodes it once per URL spelling, and every
+ * client that shares the encoder and the spelling is handed the same byte array. Thread-safe.
+ */
+public final class Message {
+  private final String canonicalUrl;
+  private final byte[] body;
+  private final String contentType;
+  private final ConcurrentHashMap<FrameKey, byte[]> frames = new ConcurrentHashMap<>();
+
+  /**
+   * Creates a message. The body array is owned by the message from here on: the caller must not
+   * modify it.
+   *
+   * @param canonicalUrl the canonical URL the body came from
+   * @param body the response body
+   * @param contentType the response's {@code Content-Type}, or null if it had none
+   */
+  public Message(String canonicalUrl, byte[] body, String contentType) {
+    this.canonicalUrl = Objects.requireNonNull(canonicalUrl, "canonicalUrl");
+    this.body = Objects.requireNonNull(body, "body");
+    this.contentType = contentType;
+  }
+
+  /** The canonical URL the body came from. */
+  public String canonicalUrl() {
+    return canonicalUrl;
+  }
+
+  /** The body bytes. Shared, not copied: callers must not modify the array. */
+  public byte[] body() {
+    return body;
+  }
+
+  /** The upstream's {@code Content-Type}, or null if it sent none. */
+  public String contentType() {
+    return contentType;
+  }
+
+  /** The charset named by the content type, or UTF-8 if it names none or an unknown one. */
+  public Charset charset() {
+    MediaType type = contentType == null ? null : MediaType.parse(contentType);
+    Charset charset = type == null ? null : type.charset(null);
+    return charset == null ? StandardCharsets.UTF_8 : charset;
+  }
+
+  /**
+   * Returns this message encoded by {@code encoder} for {@code spelling}, encoding it on the first
+   * call and returning the same array afterwards. The array must not be modified.
+   */
+  public byte[] frame(FrameEncoder encoder, String spelling) {
+    return frames.computeIfAbsent(
+        new FrameKey(encoder, spelling), key -> key.encoder().encode(key.spelling(), this));
+  }
+
+  @Override
+  public String toString() {
+    return "Message{" + canonicalUrl + ", " + body.length + " bytes}";
+  }
+
+  private record FrameKey(FrameEncoder encoder, String spelling) {}
+}

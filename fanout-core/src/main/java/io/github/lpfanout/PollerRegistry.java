@@ -1,0 +1,271 @@
+package io.github.lpfanout;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import okhttp3.OkHttpClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps one poller per canonical upstream URL for as long as the URL has subscribers.
+ *
+ * <p>A poller sends one GET at a time for its URL, however many clients want it, and hands each
+ * 2xx response body to every current subscriber as one {@link Message}. It polls again as soon as
+ * the response is delivered, but never sooner than {@link Builder#minPollGap} after the previous
+ * request started. A failure (non-2xx, I/O error, timeout, body over {@link Builder#maxBodyBytes})
+ * delivers nothing and is retried with exponential backoff and jitter, reset by a success. When
+ * the last subscriber of a URL leaves, its in-flight call is cancelled and nothing more is sent.
+ *
+ * <p>Thread-safe. Subscribers are called on the HTTP client's dispatcher threads.
+ */
+public final class PollerRegistry implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PollerRegistry.class);
+
+  private final OkHttpClient client;
+  private final boolean ownsClient;
+  private final ScheduledExecutorService scheduler;
+  private final boolean ownsScheduler;
+  private final PollTiming timing;
+  private final long maxBodyBytes;
+  private final ConcurrentHashMap<String, Poller> pollers = new ConcurrentHashMap<>();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private PollerRegistry(Builder builder) {
+    this.ownsClient = builder.client == null;
+    this.client =
+        ownsClient ? HttpClients.create("fanout-poll", builder.readTimeout) : builder.client;
+    this.ownsScheduler = builder.scheduler == null;
+    this.scheduler = ownsScheduler ? newScheduler() : builder.scheduler;
+    this.timing =
+        new PollTiming(builder.minPollGap, builder.initialBackoff, builder.maxBackoff);
+    this.maxBodyBytes = builder.maxBodyBytes;
+  }
+
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  private static ScheduledExecutorService newScheduler() {
+    ScheduledThreadPoolExecutor executor =
+        new ScheduledThreadPoolExecutor(1, HttpClients.daemonThreads("fanout-scheduler"));
+    executor.setRemoveOnCancelPolicy(true);
+    return executor;
+  }
+
+  /**
+   * Subscribes {@code subscriber} to every URL in {@code urls}, starting a poller for each URL that
+   * has none. URLs with the same canonical form count once.
+   *
+   * @throws IllegalStateException if the registry is closed
+   */
+  public Subscription subscribe(Collection<UpstreamUrl> urls, Subscriber subscriber) {
+    Objects.requireNonNull(subscriber, "subscriber");
+    if (closed.get()) {
+      throw new IllegalStateException("registry is closed");
+    }
+
+    Map<String, UpstreamUrl> distinct = new java.util.LinkedHashMap<>();
+    for (UpstreamUrl url : urls) {
+      distinct.putIfAbsent(url.canonical(), url);
+    }
+    List<Poller.Entry> entries = new ArrayList<>(distinct.size());
+    for (UpstreamUrl url : distinct.values()) {
+      entries.add(join(new Poller.Entry(url, subscriber)));
+    }
+    return new RegistrySubscription(this, entries);
+  }
+
+  private Poller.Entry join(Poller.Entry entry) {
+    Poller[] created = new Poller[1];
+    pollers.compute(entry.url().canonical(), (key, poller) -> {
+      if (poller == null) {
+        poller = new Poller(entry.url().url(), client, scheduler, timing, maxBodyBytes);
+        created[0] = poller;
+      }
+      poller.add(entry);
+      return poller;
+    });
+
+    if (created[0] != null) {
+      created[0].start();
+    }
+    return entry;
+  }
+
+  void leave(Poller.Entry entry) {
+    Poller[] emptied = new Poller[1];
+    pollers.computeIfPresent(entry.url().canonical(), (key, poller) -> {
+      poller.remove(entry);
+      if (poller.isEmpty()) {
+        emptied[0] = poller;
+        return null;
+      }
+      return poller;
+    });
+
+    if (emptied[0] != null) {
+      emptied[0].stop();
+    }
+  }
+
+  /** How many URLs are being polled now. */
+  public int pollerCount() {
+    return pollers.size();
+  }
+
+  /** How many subscriptions to {@code url}'s canonical form exist now. */
+  public int subscriberCount(UpstreamUrl url) {
+    Poller poller = pollers.get(url.canonical());
+    return poller == null ? 0 : poller.size();
+  }
+
+  /** Whether {@link #close()} was called. */
+  public boolean isClosed() {
+    return closed.get();
+  }
+
+  /**
+   * Stops every poller and cancels every call. Subscriptions stay open but receive nothing more.
+   * Threads and clients the registry made itself are shut down; ones passed to the builder are not.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+
+    List<Poller> all = new ArrayList<>(pollers.values());
+    pollers.clear();
+    for (Poller poller : all) {
+      poller.stop();
+    }
+    if (ownsScheduler) {
+      scheduler.shutdownNow();
+    }
+    if (ownsClient) {
+      HttpClients.shutdown(client);
+    }
+    log.debug("Poller registry closed, {} pollers stopped", all.size());
+  }
+
+  /** Configures a {@link PollerRegistry}. Not thread-safe. */
+  public static final class Builder {
+    private OkHttpClient client;
+    private ScheduledExecutorService scheduler;
+    private Duration readTimeout = Duration.ofMinutes(2);
+    private Duration minPollGap = Duration.ofMillis(100);
+    private Duration initialBackoff = Duration.ofMillis(500);
+    private Duration maxBackoff = Duration.ofSeconds(30);
+    private long maxBodyBytes = 8L * 1024 * 1024;
+
+    private Builder() {}
+
+    /**
+     * The client that polls. By default the registry makes one whose dispatcher runs every poll at
+     * once and whose read timeout is {@link #readTimeout}.
+     *
+     * <p>Note: a client passed here is used as it is. OkHttp's default dispatcher runs at most 5
+     * calls per host, so a sixth URL on one host would wait for one of the first five to answer;
+     * raise {@code Dispatcher.setMaxRequestsPerHost} and {@code setMaxRequests} to the number of
+     * URLs you expect.
+     */
+    public Builder client(OkHttpClient client) {
+      this.client = Objects.requireNonNull(client, "client");
+      return this;
+    }
+
+    /** Runs poll and backoff timers. By default one daemon thread of the registry's own. */
+    public Builder scheduler(ScheduledExecutorService scheduler) {
+      this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+      return this;
+    }
+
+    /**
+     * How long an upstream may hold a request without sending a byte, for the registry's own
+     * client. Long polls need it long. Default 2 minutes.
+     */
+    public Builder readTimeout(Duration readTimeout) {
+      this.readTimeout = positive("readTimeout", readTimeout);
+      return this;
+    }
+
+    /** The least time from the start of one request for a URL to the next. Default 100 ms. */
+    public Builder minPollGap(Duration minPollGap) {
+      if (minPollGap.isNegative()) {
+        throw new IllegalArgumentException("minPollGap must not be negative: " + minPollGap);
+      }
+      this.minPollGap = minPollGap;
+      return this;
+    }
+
+    /** The wait after the first failure, doubled after each further one. Default 500 ms. */
+    public Builder initialBackoff(Duration initialBackoff) {
+      this.initialBackoff = positive("initialBackoff", initialBackoff);
+      return this;
+    }
+
+    /** The longest wait between failing requests. Default 30 s. */
+    public Builder maxBackoff(Duration maxBackoff) {
+      this.maxBackoff = positive("maxBackoff", maxBackoff);
+      return this;
+    }
+
+    /** The largest body delivered; a larger one counts as a failure. Default 8 MiB. */
+    public Builder maxBodyBytes(long maxBodyBytes) {
+      if (maxBodyBytes < 0) {
+        throw new IllegalArgumentException("maxBodyBytes must not be negative: " + maxBodyBytes);
+      }
+      this.maxBodyBytes = maxBodyBytes;
+      return this;
+    }
+
+    public PollerRegistry build() {
+      if (maxBackoff.compareTo(initialBackoff) < 0) {
+        throw new IllegalStateException(
+            "maxBackoff " + maxBackoff + " is shorter than initialBackoff " + initialBackoff);
+      }
+      return new PollerRegistry(this);
+    }
+
+    private static Duration positive(String name, Duration value) {
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive: " + value);
+      }
+      return value;
+    }
+  }
+
+  private static final class RegistrySubscription implements Subscription {
+    private final PollerRegistry registry;
+    private final List<Poller.Entry> entries;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    RegistrySubscription(PollerRegistry registry, List<Poller.Entry> entries) {
+      this.registry = registry;
+      this.entries = List.copyOf(entries);
+    }
+
+    @Override
+    public List<UpstreamUrl> urls() {
+      return entries.stream().map(Poller.Entry::url).toList();
+    }
+
+    @Override
+    public void close() {
+      if (closed.compareAndSet(false, true)) {
+        for (Poller.Entry entry : entries) {
+          entry.cancel();
+          registry.leave(entry);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,283 @@
+package io.github.lpfanout;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import okhttp3.HttpUrl;
+
+/**
+ * Reads a stream request target, {@code /<format>/<url>[,<url>...]} or {@code
+ * /<format>?url=<encoded url>&url=...}, into a format and a list of upstream URLs.
+ *
+ * <p>This is the only place the URL list is split, decoded, repaired and validated; every
+ * transport passes the raw target here. The rules:
+ *
+ * <ul>
+ *   <li>In the path form the list is everything after {@code /<format>/}, query string included.
+ *       A new URL starts at each comma ({@code ,} or {@code %2C}) followed by {@code http:} or
+ *       {@code https:} in any case, or by their percent-encoded forms; any other comma belongs to
+ *       the URL it is in.
+ *   <li>A URL that starts with {@code http%3A} or {@code https%3A} is encoded whole and is decoded
+ *       once. In the query form each {@code url} parameter is decoded once.
+ *   <li>A scheme whose {@code //} was collapsed to {@code /} by an intermediary is repaired.
+ *   <li>Refused with 400: an empty list or URL, a scheme other than http or https, user info,
+ *       whitespace or control characters (raw or percent-encoded), an unparseable URL, more URLs
+ *       than the limit, a target longer than the limit. An unknown format is 404.
+ *   <li>URLs with the same canonical form count once; the first spelling is kept.
+ * </ul>
+ */
+final class TargetParser {
+  private static final Pattern COLLAPSED_SCHEME = Pattern.compile("^(?i)(https?):/(?!/)");
+  private static final String[] SCHEME_STARTS = {"http:", "https:", "http%3a", "https%3a"};
+  private static final String[] ENCODED_SCHEMES = {"http%3a", "https%3a"};
+
+  private final Map<String, FrameEncoder> encoders;
+  private final int maxUrls;
+  private final int maxTargetLength;
+
+  TargetParser(Map<String, FrameEncoder> encoders, int maxUrls, int maxTargetLength) {
+    this.encoders = Map.copyOf(encoders);
+    this.maxUrls = maxUrls;
+    this.maxTargetLength = maxTargetLength;
+  }
+
+  /** A parsed target: the format's encoder and the distinct URLs, in the client's order. */
+  record Target(FrameEncoder encoder, List<UpstreamUrl> urls) {}
+
+  /** A target that cannot be served, with the answer to give. */
+  static final class BadTarget extends Exception {
+    private final transient Refusal refusal;
+
+    BadTarget(int status, String reason) {
+      super(reason, null, false, false);
+      this.refusal = Refusal.of(status, reason);
+    }
+
+    Refusal refusal() {
+      return refusal;
+    }
+  }
+
+  Target parse(String rawTarget) throws BadTarget {
+    if (rawTarget.length() > maxTargetLength) {
+      throw new BadTarget(400, "request target is longer than " + maxTargetLength + " characters");
+    }
+
+    String target = rawTarget.startsWith("/") ? rawTarget.substring(1) : rawTarget;
+    int end = indexOfAny(target, "/?");
+    String format = end < 0 ? target : target.substring(0, end);
+    FrameEncoder encoder = encoders.get(format);
+    if (encoder == null) {
+      throw new BadTarget(404, "unknown stream format '" + printable(format) + "'; use "
+          + String.join(" or ", encoders.keySet().stream().sorted().map(f -> "/" + f + "/<url>")
+              .toList()));
+    }
+
+    List<String> elements;
+    if (end < 0) {
+      elements = List.of();
+    } else if (target.charAt(end) == '?') {
+      elements = queryElements(target.substring(end + 1));
+    } else {
+      elements = pathElements(target.substring(end + 1));
+    }
+    if (elements.isEmpty()) {
+      throw new BadTarget(400, "no upstream URL given; use /" + format + "/<url>[,<url>...]");
+    }
+    return new Target(encoder, distinct(elements));
+  }
+
+  private List<UpstreamUrl> distinct(List<String> spellings) throws BadTarget {
+    Map<String, UpstreamUrl> byCanonical = new LinkedHashMap<>();
+    for (int i = 0; i < spellings.size(); i++) {
+      UpstreamUrl url = validate(i + 1, spellings.get(i));
+      byCanonical.putIfAbsent(url.canonical(), url);
+      if (byCanonical.size() > maxUrls) {
+        throw new BadTarget(400, "too many URLs: at most " + maxUrls + " per connection");
+      }
+    }
+    return List.copyOf(byCanonical.values());
+  }
+
+  /** Splits the path form's list, decoding each URL that is percent-encoded whole. */
+  private static List<String> pathElements(String list) throws BadTarget {
+    List<String> raw = new ArrayList<>();
+    int start = 0;
+    for (int i = 0; i < list.length(); i++) {
+      int separator = separatorLength(list, i);
+      if (separator > 0 && startsWithScheme(list, i + separator)) {
+        raw.add(list.substring(start, i));
+        start = i + separator;
+        i = start - 1;
+      }
+    }
+    if (!list.isEmpty()) {
+      raw.add(list.substring(start));
+    }
+
+    List<String> elements = new ArrayList<>(raw.size());
+    for (int i = 0; i < raw.size(); i++) {
+      String element = raw.get(i);
+      elements.add(startsWithAny(element, 0, ENCODED_SCHEMES) ? decode(i + 1, element) : element);
+    }
+    return elements;
+  }
+
+  /** The values of the {@code url} parameters, each decoded once. */
+  private static List<String> queryElements(String query) throws BadTarget {
+    List<String> elements = new ArrayList<>();
+    int index = 0;
+    for (String parameter : query.split("&", -1)) {
+      int equals = parameter.indexOf('=');
+      String name = equals < 0 ? parameter : parameter.substring(0, equals);
+      if (name.equals("url")) {
+        index++;
+        elements.add(equals < 0 ? "" : decode(index, parameter.substring(equals + 1)));
+      }
+    }
+    return elements;
+  }
+
+  private static UpstreamUrl validate(int index, String element) throws BadTarget {
+    String where = "URL " + index;
+    if (element.isEmpty()) {
+      throw new BadTarget(400, where + " is empty");
+    }
+
+    String spelling = COLLAPSED_SCHEME.matcher(element).replaceFirst("$1://");
+    if (hasWhitespaceOrControl(spelling)) {
+      throw new BadTarget(400, where + " contains whitespace or a control character");
+    }
+
+    int colon = spelling.indexOf(':');
+    String scheme = colon < 0 ? "" : spelling.substring(0, colon);
+    if (!scheme.equalsIgnoreCase("http") && !scheme.equalsIgnoreCase("https")) {
+      throw new BadTarget(400, where + " is not an http or https URL: " + printable(spelling));
+    }
+    if (hasUserInfo(spelling, colon)) {
+      throw new BadTarget(400, where + " has user info, which is not allowed");
+    }
+
+    HttpUrl url = HttpUrl.parse(spelling);
+    if (url == null) {
+      throw new BadTarget(400, where + " is not a valid URL: " + printable(spelling));
+    }
+    return new UpstreamUrl(spelling, url.newBuilder().fragment(null).build());
+  }
+
+  private static boolean hasUserInfo(String spelling, int colon) {
+    int authorityStart = colon + 1;
+    while (authorityStart < spelling.length() && spelling.charAt(authorityStart) == '/') {
+      authorityStart++;
+    }
+    int authorityEnd = indexOfAny(spelling.substring(authorityStart), "/?#");
+    String authority = authorityEnd < 0
+        ? spelling.substring(authorityStart)
+        : spelling.substring(authorityStart, authorityStart + authorityEnd);
+    return authority.indexOf('@') >= 0 || authority.toLowerCase().contains("%40");
+  }
+
+  /**
+   * Whether the text has a whitespace or control character, raw or percent-encoded: ASCII controls
+   * and space, DEL, C1 controls, and Unicode white space.
+   */
+  static boolean hasWhitespaceOrControl(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c <= 0x20 || (c >= 0x7f && c <= 0xa0) || Character.isWhitespace(c)
+          || Character.isSpaceChar(c)) {
+        return true;
+      }
+      if (c == '%' && i + 2 < text.length()) {
+        int value = hexByte(text, i + 1);
+        if (value >= 0 && (value <= 0x20 || value == 0x7f)) {
+          return true;
+        }
+        if (value == 0xc2 && i + 5 < text.length() && text.charAt(i + 3) == '%') {
+          int next = hexByte(text, i + 4);
+          if (next >= 0x80 && next <= 0xa0) {
+            return true;
+          }
+        }
+      }
+    }
+    return false;
+  }
+
+  /** Percent-decodes once as UTF-8. A {@code +} stays a plus sign. */
+  private static String decode(int index, String encoded) throws BadTarget {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(encoded.length());
+    for (int i = 0; i < encoded.length(); i++) {
+      char c = encoded.charAt(i);
+      if (c != '%') {
+        bytes.writeBytes(String.valueOf(c).getBytes(StandardCharsets.UTF_8));
+        continue;
+      }
+      int value = i + 2 < encoded.length() ? hexByte(encoded, i + 1) : -1;
+      if (value < 0) {
+        throw new BadTarget(400, "URL " + index + " has a malformed percent-encoding");
+      }
+      bytes.write(value);
+      i += 2;
+    }
+
+    try {
+      return StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes.toByteArray()))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw new BadTarget(400, "URL " + index + " does not decode to UTF-8");
+    }
+  }
+
+  private static int hexByte(String text, int at) {
+    int high = Character.digit(text.charAt(at), 16);
+    int low = Character.digit(text.charAt(at + 1), 16);
+    return high < 0 || low < 0 ? -1 : high * 16 + low;
+  }
+
+  private static int separatorLength(String text, int at) {
+    if (text.charAt(at) == ',') {
+      return 1;
+    }
+    return text.regionMatches(true, at, "%2c", 0, 3) ? 3 : 0;
+  }
+
+  private static boolean startsWithScheme(String text, int at) {
+    return startsWithAny(text, at, SCHEME_STARTS);
+  }
+
+  private static boolean startsWithAny(String text, int at, String[] prefixes) {
+    for (String prefix : prefixes) {
+      if (text.regionMatches(true, at, prefix, 0, prefix.length())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static int indexOfAny(String text, String chars) {
+    for (int i = 0; i < text.length(); i++) {
+      if (chars.indexOf(text.charAt(i)) >= 0) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Client input fit for a one-line reason: at most 100 characters, controls replaced. */
+  private static String printable(String text) {
+    StringBuilder out = new StringBuilder();
+    text.codePoints().limit(100).forEach(c -> out.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+    return text.length() > 100 ? out + "..." : out.toString();
+  }
+}
