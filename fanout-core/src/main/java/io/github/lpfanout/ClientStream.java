@@ -3,6 +3,8 @@ package io.github.lpfanout;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,7 +46,8 @@ public final class ClientStream implements Subscriber {
   private final String client;
   private final long maxPendingBytes;
   private final Consumer<ClientStream> onEnd;
-  private final Object lock = new Object();
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition changed = lock.newCondition();
 
   private final ArrayDeque<byte[]> queue = new ArrayDeque<>();
   private long pendingBytes;
@@ -91,8 +94,11 @@ public final class ClientStream implements Subscriber {
 
   /** Bytes queued and not yet taken by the writer. */
   public long pendingBytes() {
-    synchronized (lock) {
+    lock.lock();
+    try {
       return pendingBytes;
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -102,7 +108,8 @@ public final class ClientStream implements Subscriber {
    */
   public byte[] poll() {
     boolean finishedNow;
-    synchronized (lock) {
+    lock.lock();
+    try {
       byte[] frame = queue.poll();
       if (frame != null) {
         pendingBytes -= frame.length;
@@ -111,6 +118,8 @@ public final class ClientStream implements Subscriber {
       writerWaiting = true;
       finishedNow = state != State.OPEN && !endReported;
       endReported |= finishedNow;
+    } finally {
+      lock.unlock();
     }
 
     if (finishedNow) {
@@ -125,10 +134,13 @@ public final class ClientStream implements Subscriber {
    * @throws InterruptedException if the thread is interrupted while it waits
    */
   public byte[] take() throws InterruptedException {
-    synchronized (lock) {
+    lock.lock();
+    try {
       while (queue.isEmpty() && state == State.OPEN) {
-        lock.wait();
+        changed.await();
       }
+    } finally {
+      lock.unlock();
     }
     return poll();
   }
@@ -138,22 +150,31 @@ public final class ClientStream implements Subscriber {
    * shutting down and every queued frame was taken.
    */
   public boolean isFinished() {
-    synchronized (lock) {
+    lock.lock();
+    try {
       return state == State.ENDED || (state == State.DRAINING && queue.isEmpty());
+    } finally {
+      lock.unlock();
     }
   }
 
   /** Sets the callback that a non-blocking writer waits on; see the class description. */
   public void onAvailable(Runnable callback) {
-    synchronized (lock) {
+    lock.lock();
+    try {
       this.availableCallback = callback;
+    } finally {
+      lock.unlock();
     }
   }
 
   /** Sets the callback that runs if the library drops this client; see the class description. */
   public void onAbort(Runnable callback) {
-    synchronized (lock) {
+    lock.lock();
+    try {
       this.abortCallback = callback;
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -179,9 +200,12 @@ public final class ClientStream implements Subscriber {
 
   void attach(Subscription subscription) {
     boolean ended;
-    synchronized (lock) {
+    lock.lock();
+    try {
       this.subscription = subscription;
       ended = state != State.OPEN;
+    } finally {
+      lock.unlock();
     }
     if (ended) {
       subscription.close();
@@ -192,14 +216,17 @@ public final class ClientStream implements Subscriber {
   void finish() {
     Subscription toClose;
     Runnable wake;
-    synchronized (lock) {
+    lock.lock();
+    try {
       if (state != State.OPEN) {
         return;
       }
       state = State.DRAINING;
       toClose = subscription;
       wake = takeWakeup();
-      lock.notifyAll();
+      changed.signalAll();
+    } finally {
+      lock.unlock();
     }
     closeAndRun(toClose, wake, null);
   }
@@ -212,7 +239,8 @@ public final class ClientStream implements Subscriber {
   private void offer(byte[] frame) {
     Runnable wake = null;
     long overflow = 0;
-    synchronized (lock) {
+    lock.lock();
+    try {
       if (state != State.OPEN) {
         return;
       }
@@ -222,9 +250,11 @@ public final class ClientStream implements Subscriber {
         queue.add(frame);
         pendingBytes += frame.length;
         lastFrameNanos = System.nanoTime();
-        lock.notifyAll();
+        changed.signalAll();
         wake = takeWakeup();
       }
+    } finally {
+      lock.unlock();
     }
 
     if (overflow > 0) {
@@ -241,7 +271,8 @@ public final class ClientStream implements Subscriber {
     Runnable wake;
     Runnable abortWriter;
     boolean report;
-    synchronized (lock) {
+    lock.lock();
+    try {
       if (state == State.ENDED && endReported) {
         return;
       }
@@ -253,7 +284,9 @@ public final class ClientStream implements Subscriber {
       abortCallback = null;
       report = !endReported;
       endReported = true;
-      lock.notifyAll();
+      changed.signalAll();
+    } finally {
+      lock.unlock();
     }
 
     closeAndRun(toClose, wake, abortWriter);
