@@ -1,33 +1,31 @@
 package io.github.lpfanout.testing;
 
-import static org.junit.jupiter.api.Assertions.fail;
-
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
 
-/** Bounded waits on a condition, so that no test sleeps for a fixed time. */
+/** Waits for a condition with a bound, instead of sleeping for a guessed time. */
 public final class Await {
-  private static final long CHECK_EVERY_MILLIS = 5;
 
   private Await() {}
 
-  /**
-   * Returns as soon as {@code condition} holds, or fails the test naming {@code what} if it does
-   * not hold within {@code bound}.
-   */
-  public static void await(Duration bound, String what, BooleanSupplier condition)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + bound.toNanos();
+  /** Waits up to {@code timeout} for {@code condition}; fails naming {@code what} if it is late. */
+  public static void until(String what, Duration timeout, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
-      if (System.nanoTime() - deadline > 0) {
-        fail("not within " + bound.toMillis() + " ms: " + what);
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out after " + timeout.toMillis() + " ms waiting for " + what);
       }
-      Thread.sleep(CHECK_EVERY_MILLIS);
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted waiting for " + what, e);
+      }
     }
   }
 
-  /** Like {@link #await(Duration, String, BooleanSupplier)} with a bound of 5 seconds. */
-  public static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    await(Duration.ofSeconds(5), what, condition);
+  /** {@link #until} with a 10 second bound. */
+  public static void until(String what, BooleanSupplier condition) {
+    until(what, Duration.ofSeconds(10), condition);
   }
 }

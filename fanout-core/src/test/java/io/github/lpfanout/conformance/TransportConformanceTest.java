@@ -1,0 +1,581 @@
+package io.github.lpfanout.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.lpfanout.AuthDecision;
+import io.github.lpfanout.Authorizer;
+import io.github.lpfanout.Fanout;
+import io.github.lpfanout.PollerRegistry;
+import io.github.lpfanout.UpstreamUrl;
+import io.github.lpfanout.testing.Await;
+import io.github.lpfanout.testing.BinRecorder;
+import io.github.lpfanout.testing.RawHttp;
+import io.github.lpfanout.testing.ScriptedUpstream;
+import io.github.lpfanout.testing.SseRecorder;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
+import mockwebserver3.SocketEffect;
+import okhttp3.Dispatcher;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
+import okio.Buffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * What every transport must do, written once and run against each of them. A transport's test
+ * extends this class and says how to serve a {@link Fanout} under a base URL; every test here then
+ * talks to that server over real sockets, with a real long-polling upstream on loopback and
+ * OkHttp's EventSource as the SSE parser.
+ */
+public abstract class TransportConformanceTest {
+
+  /** A running server that serves a fanout under {@link #baseUrl()}. */
+  public interface Mount extends AutoCloseable {
+    /** The URL that {@code /sse/...} and {@code /bin/...} are relative to, without a final slash. */
+    String baseUrl();
+
+    @Override
+    void close() throws Exception;
+  }
+
+  /** Starts a server of the transport under test that serves {@code fanout}. */
+  protected abstract Mount mount(Fanout fanout) throws Exception;
+
+  protected ScriptedUpstream upstream;
+  protected OkHttpClient client;
+  protected Fanout fanout;
+  private final List<AutoCloseable> cleanup = new ArrayList<>();
+
+  @BeforeEach
+  void startUpstreamAndClient() throws IOException {
+    upstream = new ScriptedUpstream();
+    Dispatcher dispatcher = new Dispatcher();
+    dispatcher.setMaxRequests(1000);
+    dispatcher.setMaxRequestsPerHost(1000);
+    client = new OkHttpClient.Builder()
+        .dispatcher(dispatcher)
+        .readTimeout(Duration.ofSeconds(30))
+        .build();
+  }
+
+  @AfterEach
+  void stopEverything() throws Exception {
+    for (int i = cleanup.size() - 1; i >= 0; i--) {
+      cleanup.get(i).close();
+    }
+    upstream.close();
+    client.dispatcher().cancelAll();
+    client.dispatcher().executorService().shutdownNow();
+    client.connectionPool().evictAll();
+  }
+
+  /** A registry that polls again at once and backs off briefly, so that tests run fast. */
+  protected PollerRegistry.Builder registryBuilder() {
+    return PollerRegistry.newBuilder()
+        .minPollGap(Duration.ofMillis(5))
+        .initialBackoff(Duration.ofMillis(20))
+        .maxBackoff(Duration.ofMillis(200));
+  }
+
+  /** A fanout with the test registry and a short heartbeat, which finds departed clients fast. */
+  protected Fanout.Builder fanoutBuilder(Authorizer authorizer) {
+    return Fanout.newBuilder()
+        .registry(registryBuilder().build())
+        .authorizer(authorizer)
+        .heartbeatInterval(Duration.ofMillis(200));
+  }
+
+  /** Serves {@code builder}'s fanout and returns the base URL. */
+  protected String serve(Fanout.Builder builder) throws Exception {
+    fanout = builder.build();
+    cleanup.add(fanout);
+    Mount mount = mount(fanout);
+    cleanup.add(mount);
+    return mount.baseUrl();
+  }
+
+  protected String serve(Authorizer authorizer) throws Exception {
+    return serve(fanoutBuilder(authorizer));
+  }
+
+  private <T extends AutoCloseable> T closeLater(T closeable) {
+    cleanup.add(closeable);
+    return closeable;
+  }
+
+  private SseRecorder sse(String base, String... urls) {
+    return closeLater(SseRecorder.connect(client, base + "/sse/" + String.join(",", urls)));
+  }
+
+  private BinRecorder bin(String base, String... urls) {
+    return closeLater(BinRecorder.connect(client, base + "/bin/" + String.join(",", urls)));
+  }
+
+  private int subscribers(String url) {
+    return fanout.registry().subscriberCount(UpstreamUrl.of(url));
+  }
+
+  private Response get(String url) throws IOException {
+    return client.newCall(new Request.Builder().url(url).build()).execute();
+  }
+
+  // --- Formats -------------------------------------------------------------------------------
+
+  @Test
+  public void sseStreamDeliversEachResponseAsAnEventNamedByTheUrl() throws Exception {
+    String base = serve(Authorizer.allowAll());
+    String url = upstream.url("/a");
+    SseRecorder client = sse(base, url);
+
+    Response response = client.awaitOpen();
+    assertEquals(200, response.code());
+    assertEquals("text/event-stream; charset=utf-8", response.header("Content-Type"));
+    assertEquals("no-cache", response.header("Cache-Control"));
+    assertEquals("no", response.header("X-Accel-Buffering"));
+
+    upstream.answer("/a", "one");
+    upstream.answer("/a", "two");
+    assertEquals(new SseRecorder.Event(url, "one", null), client.next());
+    assertEquals(new SseRecorder.Event(url, "two", null), client.next());
+    assertEquals(0, client.pending());
+  }
+
+  @Test
+  public void binStreamDeliversFramesOfUrlLengthAndBody() throws Exception {
+    String base = serve(Authorizer.allowAll());
+    String url = upstream.url("/a");
+    BinRecorder client = bin(base, url);
+
+    Response response = client.awaitOpen();
+    assertEquals(200, response.code());
+    assertEquals("application/octet-stream", response.header("Content-Type"));
+
+    upstream.answer("/a", "one");
+    upstream.answer("/a", "two");
+    assertEquals(new BinRecorder.Frame(url, bytes("one")), client.next());
+    assertEquals(new BinRecorder.Frame(url, bytes("two")), client.next());
+    assertEquals(0, client.pending());
+  }
+
+  @Test
+  public void sseEventsCarryBodiesExactlyAsEventSourceReadsThem() throws Exception {
+    String base = serve(Authorizer.allowAll());
+    String url = upstream.url("/bodies");
+    SseRecorder client = sse(base, url);
+    client.awaitOpen();
+
+    String[][] bodiesAndData = {
+        {"crlf\r\nlines\r\n.", "crlf\nlines\n."},
+        {"cr\ronly\r.", "cr\nonly\n."},
+        {"lf\nonly", "lf\nonly"},
+        {"", ""},
+        {"trailing newline\n", "trailing newline\n"},
+        {"héllo wörld ✓ 日本", "héllo wörld ✓ 日本"},
+        {":not a comment\ndata: not a field\nevent: not an event", 
+            ":not a comment\ndata: not a field\nevent: not an event"},
+    };
+    for (String[] bodyAndData : bodiesAndData) {
+      upstream.answer("/bodies", bodyAndData[0]);
+    }
+    upstream.answer("/bodies", new MockResponse.Builder()
+        .setHeader("Content-Type", "text/plain; charset=ISO-8859-1")
+        .body(new Buffer().write("caf\u00e9 \u00bd".getBytes(StandardCharsets.ISO_8859_1)))
+        .build());
+
+    for (String[] bodyAndData : bodiesAndData) {
+      assertEquals(new SseRecorder.Event(url, bodyAndData[1], null), client.next());
+    }
+    assertEquals(new SseRecorder.Event(url, "café ½", null), client.next());
+    assertEquals(0, client.pending());
+  }
+
+  @Test
+  public void binFramesCarryBodiesUntouched() throws Exception {
+    String base = serve(Authorizer.allowAll());
+    String url = upstream.url("/bytes");
+    BinRecorder client = bin(base, url);
+    client.awaitOpen();
+
+    byte[] megabyte = new byte[1024 * 1024];
+    for (int i = 0; i < megabyte.length; i++) {
+      megabyte[i] = (byte) (i * 31 + 7);
+    }
+    List<byte[]> bodies = List.of(
+        new byte[] {'a', '\n', 'b', '\n'},
+        new byte[] {0, 0, (byte) 0xff, 0, (byte) 0xfe},
+        new byte[0],
+        megabyte);
+    for (byte[] body : bodies) {
+      upstream.answer("/bytes", new MockResponse.Builder().body(new Buffer().write(body)).build());
+    }
+
+    for (byte[] body : bodies) {
+      BinRecorder.Frame frame = client.next();
+      assertEquals(url, frame.url());
+      assertArrayEquals(body, frame.body());
+    }
+    assertEquals(0, client.pending());
+  }
+
+  @Test
+  public void oneConnectionCarriesSeveralUrlsInEitherFormat() throws Exception {
+    String base = serve(Authorizer.allowAll());
+    String a = upstream.url("/a");
+    String b = upstream.url("/b");
+    SseRecorder sse = sse(base, a, b);
+    BinRecorder bin = bin(base, a, b);
+    Await.until("both clients on both URLs", () -> subscribers(a) == 2 && subscribers(b) == 2);
+
+    upstream.answer("/a", "from a");
+    upstream.answer("/b", "from b");
+
+    Set<SseRecorder.Event> events = Set.of(sse.next(), sse.next());
+    assertEquals(Set.of(new SseRecorder.Event(a, "from a", null),
+        new SseRecorder.Event(b, "from b", null)), events);
+    Set<BinRecorder.Frame> frames = Set.of(bin.next(), bin.next());
+    assertEquals(Set.of(new BinRecorder.Frame(a, bytes("from a")),
+        new BinRecorder.Frame(b, bytes("from b"))), frames);
+  }
+
+  @Test
+  public void eachClientsFramesCarryItsOwnSpellingOfASharedUrl() throws Exception {
+    String base = serve(Authorizer.allowAll());
+    String lower = upstream.url("/shared");
+    String upper = lower.replace("http://", "HTTP://");
+    SseRecorder first = sse(base, lower);
+    SseRecorder second = sse(base, upper);
+    Await.until("both clients subscribed", () -> subscribers(lower) == 2);
+    assertEquals(1, fanout.registry().pollerCount());
+
+    upstream.answer("/shared", "news");
+    assertEquals(new SseRecorder.Event(lower, "news", null), first.next());
+    assertEquals(new SseRecorder.Event(upper, "news", null), second.next());
+    assertEquals(1, upstream.maxInFlight("/shared"));
+  }
+
+  @Test
+  public void queryFormIsServedLikeThePathForm() throws Exception {
+    String base = serve(Authorizer.allowAll());
+    String a = upstream.url("/a?since=3");
+    String b = upstream.url("/b");
+    SseRecorder client = closeLater(SseRecorder.connect(this.client, base + "/sse?url="
+        + URLEncoder.encode(a, StandardCharsets.UTF_8) + "&url="
+        + URLEncoder.encode(b, StandardCharsets.UTF_8)));
+    Await.until("subscribed to both", () -> subscribers(a) == 1 && subscribers(b) == 1);
+
+    upstream.answer("/a", "from a");
+    assertEquals(new SseRecorder.Event(a, "from a", null), client.next());
+    assertEquals("since=3", upstream.takeRequest(5000).getUrl().encodedQuery());
+  }
+
+  // --- Polling and fan-out -------------------------------------------------------------------
+
+  @Test
+  public void fiftyClientsShareOneUpstreamRequestAtATimeAndGetEveryResponseInOrder()
+      throws Exception {
+    String base = serve(Authorizer.allowAll());
+    String url = upstream.url("/a");
+    List<SseRecorder> clients = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      clients.add(sse(base, url));
+    }
+    Await.until("50 subscribers", () -> subscribers(url) == 50);
+
+    for (int i = 1; i <= 10; i++) {
+      upstream.answer("/a", "message " + i);
+    }
+    for (SseRecorder client : clients) {
+      for (int i = 1; i <= 10; i++) {
+        assertEquals(new SseRecorder.Event(url, "message " + i, null), client.next());
+      }
+    }
+    assertEquals(1, upstream.maxInFlight("/a"));
+    for (SseRecorder client : clients) {
+      assertEquals(0, client.pending());
+    }
+  }
+
+  @Test
+  public void twentyUrlsOnOneHostAreAllPolledAtOnce() throws Exception {
+    String base = serve(Authorizer.allowAll());
+    String[] urls = new String[20];
+    for (int i = 0; i < urls.length; i++) {
+      urls[i] = upstream.url("/u" + i);
+    }
+    sse(base, urls);
+
+    Await.until("20 requests held at once", () -> upstream.inFlight() == 20);
+  }
+
+  @Test
+  public void lastClientLeavingStopsPollingItsUrl() throws Exception {
+    String base = serve(Authorizer.allowAll());
+    String url = upstream.url("/a");
+    SseRecorder first = sse(base, url);
+    BinRecorder second = bin(base, url);
+    Await.until("two subscribers", () -> subscribers(url) == 2);
+    upstream.answer("/a", "hello");
+    first.next();
+    second.next();
+
+    first.close();
+    Await.until("first client unsubscribed", () -> subscribers(url) == 1);
+    assertEquals(1, fanout.registry().pollerCount());
+    second.close();
+    Await.until("the poller stopped", () -> fanout.registry().pollerCount() == 0);
+    Await.until("both streams ended", () -> fanout.clientCount() == 0);
+
+    drainRecordedRequests();
+    assertNull(upstream.takeRequest(500), "no request after the last client left");
+  }
+
+  @Test
+  public void failingUpstreamIsRetriedAndRecoversWithoutDeliveringTheFailures() throws Exception {
+    String base = serve(Authorizer.allowAll());
+    String url = upstream.url("/flaky");
+    SseRecorder client = sse(base, url);
+    client.awaitOpen();
+
+    upstream.answer("/flaky", new MockResponse.Builder().code(500).body("broken").build());
+    upstream.answer("/flaky", new MockResponse.Builder()
+        .body("never seen")
+        .onResponseStart(SocketEffect.ShutdownConnection.INSTANCE)
+        .build());
+    upstream.answer("/flaky", new MockResponse.Builder().code(404).body("gone").build());
+    upstream.answer("/flaky", "recovered");
+
+    assertEquals(new SseRecorder.Event(url, "recovered", null), client.next());
+    assertTrue(upstream.requestCount("/flaky") >= 4);
+    assertEquals(0, client.pending());
+  }
+
+  @Test
+  public void stalledClientIsDroppedWithoutDelayingAHealthyOne() throws Exception {
+    String base = serve(fanoutBuilder(Authorizer.allowAll()).maxPendingBytes(256 * 1024));
+    String url = upstream.url("/big");
+    BinRecorder healthy = bin(base, url);
+    Socket stalled = closeLater(RawHttp.openAndStall(base, rawPath(base) + "/bin/" + url, 4096));
+    Await.until("both subscribed", () -> subscribers(url) == 2);
+
+    int messages = 150;
+    for (int i = 0; i < messages; i++) {
+      byte[] body = new byte[64 * 1024];
+      java.util.Arrays.fill(body, (byte) i);
+      upstream.answer("/big", new MockResponse.Builder().body(new Buffer().write(body)).build());
+    }
+    for (int i = 0; i < messages; i++) {
+      BinRecorder.Frame frame = healthy.next();
+      assertEquals(64 * 1024, frame.body().length);
+      assertEquals((byte) i, frame.body()[0], "message " + i + " in order");
+    }
+
+    Await.until("the stalled client dropped", Duration.ofSeconds(20),
+        () -> fanout.clientCount() == 1);
+    assertEquals(1, subscribers(url));
+    assertFalse(stalled.isClosed());
+  }
+
+  @Test
+  public void idleStreamsReceiveHeartbeats() throws Exception {
+    String base = serve(Authorizer.allowAll());
+    BinRecorder client = bin(base, upstream.url("/quiet"));
+    client.awaitOpen();
+
+    Await.until("a heartbeat", () -> client.heartbeats() >= 2);
+    assertEquals(0, client.pending());
+  }
+
+  // --- Authorization -------------------------------------------------------------------------
+
+  @Test
+  public void authServerAnswering200AdmitsAndSeesTheListAndTheClientsCredentials()
+      throws Exception {
+    MockWebServer auth = closeLater(new MockWebServer());
+    auth.enqueue(new MockResponse.Builder().code(200).build());
+    auth.start();
+    String base = serve(Authorizer.http(auth.url("/check").toString()));
+    String a = upstream.url("/a");
+    String b = upstream.url("/b?x=1,2");
+
+    SseRecorder client = closeLater(SseRecorder.connect(this.client, new Request.Builder()
+        .url(base + "/sse/" + a + "," + b)
+        .header("Cookie", "session=s3cret")
+        .header("Authorization", "Bearer t0ken")
+        .header("X-Unrelated", "not forwarded")
+        .build()));
+    assertEquals(200, client.awaitOpen().code());
+
+    RecordedRequest check = auth.takeRequest(5, TimeUnit.SECONDS);
+    assertEquals("POST", check.getMethod());
+    assertEquals(a + "," + b, check.getBody().utf8());
+    assertEquals("text/plain; charset=utf-8", check.getHeaders().get("Content-Type"));
+    assertEquals("session=s3cret", check.getHeaders().get("Cookie"));
+    assertEquals("Bearer t0ken", check.getHeaders().get("Authorization"));
+    assertNull(check.getHeaders().get("X-Unrelated"));
+    assertTrue(check.getHeaders().get("X-Forwarded-For").contains("127.0.0.1"));
+
+    upstream.answer("/b", "admitted");
+    assertEquals(new SseRecorder.Event(b, "admitted", null), client.next());
+  }
+
+  @Test
+  public void authServer401IsRelayedWithItsChallengeAndBody() throws Exception {
+    MockWebServer auth = closeLater(new MockWebServer());
+    auth.enqueue(new MockResponse.Builder()
+        .code(401)
+        .setHeader("WWW-Authenticate", "Bearer realm=\"fanout\"")
+        .setHeader("Content-Type", "application/json")
+        .setHeader("X-Internal", "not relayed")
+        .body("{\"error\":\"log in first\"}")
+        .build());
+    auth.start();
+    String base = serve(Authorizer.http(auth.url("/check").toString()));
+
+    try (Response response = get(base + "/sse/" + upstream.url("/a"))) {
+      assertEquals(401, response.code());
+      assertEquals("Bearer realm=\"fanout\"", response.header("WWW-Authenticate"));
+      assertEquals("application/json", response.header("Content-Type"));
+      assertNull(response.header("X-Internal"));
+      assertEquals("{\"error\":\"log in first\"}", response.body().string());
+    }
+    assertEquals(0, upstream.requestCount("/a"));
+    assertEquals(0, fanout.registry().pollerCount());
+  }
+
+  @Test
+  public void authServer403IsRelayed() throws Exception {
+    MockWebServer auth = closeLater(new MockWebServer());
+    auth.enqueue(new MockResponse.Builder().code(403).body("not yours").build());
+    auth.start();
+    String base = serve(Authorizer.http(auth.url("/check").toString()));
+
+    try (Response response = get(base + "/bin/" + upstream.url("/a"))) {
+      assertEquals(403, response.code());
+      assertEquals("not yours", response.body().string());
+    }
+    assertEquals(0, upstream.requestCount("/a"));
+  }
+
+  @Test
+  public void unreachableAuthServerGives503() throws Exception {
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closedPort = socket.getLocalPort();
+    }
+    String base = serve(Authorizer.http("http://127.0.0.1:" + closedPort + "/check"));
+
+    try (Response response = get(base + "/sse/" + upstream.url("/a"))) {
+      assertEquals(503, response.code());
+      assertOneLine(response.body().string());
+    }
+    assertEquals(0, upstream.requestCount("/a"));
+  }
+
+  @Test
+  public void decisionComesBeforeAnyPoll() throws Exception {
+    CompletableFuture<AuthDecision> decision = new CompletableFuture<>();
+    String base = serve(request -> decision);
+    String url = upstream.url("/a");
+    SseRecorder client = sse(base, url);
+
+    upstream.answer("/a", "first");
+    assertNull(upstream.takeRequest(300), "polled before the decision");
+    assertEquals(0, fanout.registry().pollerCount());
+
+    decision.complete(AuthDecision.allow());
+    assertEquals(new SseRecorder.Event(url, "first", null), client.next());
+  }
+
+  // --- Bad requests --------------------------------------------------------------------------
+
+  static Stream<Arguments> badTargets() {
+    StringBuilder sixtyFive = new StringBuilder();
+    for (int i = 0; i < 65; i++) {
+      sixtyFive.append(i == 0 ? "" : ",").append("{up}/n").append(i);
+    }
+    return Stream.of(
+        Arguments.of("/xml/{up}/a", 404),
+        Arguments.of("/SSE/{up}/a", 404),
+        Arguments.of("/", 404),
+        Arguments.of("/sse", 400),
+        Arguments.of("/sse/", 400),
+        Arguments.of("/sse/,{up}/a", 400),
+        Arguments.of("/sse/ftp://127.0.0.1/a", 400),
+        Arguments.of("/sse/file:///etc/passwd", 400),
+        Arguments.of("/sse/http://user:pw@127.0.0.1/a", 400),
+        Arguments.of("/sse/{up}/a%0Ab", 400),
+        Arguments.of("/sse/{up}/a%0d%0aevent:%20x", 400),
+        Arguments.of("/sse/{up}/a%00", 400),
+        Arguments.of("/sse/{up}/a%20b", 400),
+        Arguments.of("/bin/http%3A%2F%2F127.0.0.1%2Fa%250A", 400),
+        Arguments.of("/sse/http://", 400),
+        Arguments.of("/sse/" + sixtyFive, 400),
+        Arguments.of("/sse/{up}/a?" + "x".repeat(3000), 400),
+        Arguments.of("/sse?other=1", 400));
+  }
+
+  @ParameterizedTest
+  @MethodSource("badTargets")
+  public void badRequestsAreRefusedWithAOneLineReasonBeforeAnythingIsAuthorized(
+      String target, int status) throws Exception {
+    AtomicInteger authorizations = new AtomicInteger();
+    String base = serve(fanoutBuilder(request -> {
+      authorizations.incrementAndGet();
+      return CompletableFuture.completedFuture(AuthDecision.allow());
+    }).maxTargetLength(2048));
+    String up = "http://127.0.0.1:" + upstream.port();
+
+    RawHttp.Answer answer = RawHttp.get(base, rawPath(base) + target.replace("{up}", up));
+    assertEquals(status, answer.status(), answer.head());
+    assertOneLine(answer.body());
+    assertEquals(0, authorizations.get());
+    assertEquals(0, fanout.registry().pollerCount());
+  }
+
+  // --- Helpers -------------------------------------------------------------------------------
+
+  private static String rawPath(String base) {
+    String path = java.net.URI.create(base).getRawPath();
+    return path == null ? "" : path;
+  }
+
+  private void drainRecordedRequests() throws InterruptedException {
+    while (upstream.takeRequest(0) != null) {
+      // Discard what arrived before the point the test cares about.
+    }
+  }
+
+  private static void assertOneLine(String body) {
+    String text = body.endsWith("\n") ? body.substring(0, body.length() - 1) : body;
+    assertFalse(text.isBlank(), "a reason is given");
+    assertFalse(text.contains("\n"), "the reason is one line: " + body);
+  }
+
+  private static byte[] bytes(String text) {
+    return text.getBytes(StandardCharsets.UTF_8);
+  }
+}
