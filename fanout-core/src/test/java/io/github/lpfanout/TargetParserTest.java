@@ -88,7 +88,8 @@ class TargetParserTest {
   @Test
   void percentEncodedSchemeAfterCommaStartsANewUrl() throws BadTarget {
     assertEquals(List.of("http://a.example/x", "http://b.example/y", "HTTPS://c.example/z"),
-        spellings("/sse/http://a.example/x,http%3A%2F%2Fb.example%2Fy,HTTPS%3a%2f%2fc.example%2fz"));
+        spellings("/sse/http://a.example/x,http%3A%2F%2Fb.example%2Fy"
+            + ",HTTPS%3a%2f%2fc.example%2fz"));
   }
 
   @Test
