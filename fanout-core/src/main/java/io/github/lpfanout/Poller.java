@@ -1,12 +1,11 @@
 package io.github.lpfanout;
 
 import java.io.IOException;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import okhttp3.Call;
 import okhttp3.Callback;
 import okhttp3.HttpUrl;
@@ -19,11 +18,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Polls one upstream URL for its subscribers, one request at a time.
+ * Polls one upstream URL, one request at a time, and hands each good response body to its topic.
  *
- * <p>The set of entries is changed only by {@link PollerRegistry} while it holds the map's lock
- * for this URL; the poll loop reads it without locking. The loop's own state is guarded by {@code
- * this}, and no subscriber is called while that lock is held.
+ * <p>The loop's state is guarded by {@code this}; the topic, and so every subscriber, is called
+ * without that lock held.
  */
 final class Poller implements Callback {
   private static final Logger log = LoggerFactory.getLogger(Poller.class);
@@ -34,7 +32,7 @@ final class Poller implements Callback {
   private final PollTiming timing;
   private final long maxBodyBytes;
   private final Request request;
-  private final Set<Entry> entries = ConcurrentHashMap.newKeySet();
+  private final Consumer<Message> topic;
 
   private boolean started;
   private boolean stopped;
@@ -48,29 +46,15 @@ final class Poller implements Callback {
       OkHttpClient client,
       ScheduledExecutorService scheduler,
       PollTiming timing,
-      long maxBodyBytes) {
+      long maxBodyBytes,
+      Consumer<Message> topic) {
     this.url = url;
+    this.topic = topic;
     this.client = client;
     this.scheduler = scheduler;
     this.timing = timing;
     this.maxBodyBytes = maxBodyBytes;
     this.request = new Request.Builder().url(url).get().build();
-  }
-
-  void add(Entry entry) {
-    entries.add(entry);
-  }
-
-  void remove(Entry entry) {
-    entries.remove(entry);
-  }
-
-  boolean isEmpty() {
-    return entries.isEmpty();
-  }
-
-  int size() {
-    return entries.size();
   }
 
   void start() {
@@ -140,7 +124,7 @@ final class Poller implements Callback {
 
       Message message = new Message(url.toString(), body, response.header("Content-Type"));
       if (isCurrent(finished)) {
-        deliver(message);
+        topic.accept(message);
         succeeded(finished);
       }
     } catch (IOException e) {
@@ -163,19 +147,6 @@ final class Poller implements Callback {
       return null;
     }
     return source.getBuffer().readByteArray();
-  }
-
-  private void deliver(Message message) {
-    for (Entry entry : entries) {
-      if (entry.isCancelled()) {
-        continue;
-      }
-      try {
-        entry.subscriber().onMessage(entry.url(), message);
-      } catch (RuntimeException e) {
-        log.warn("Subscriber {} of {} threw; it keeps its subscription", entry.subscriber(), url, e);
-      }
-    }
   }
 
   private void succeeded(Call finished) {
@@ -232,33 +203,5 @@ final class Poller implements Callback {
   @Override
   public String toString() {
     return "Poller{" + url + "}";
-  }
-
-  /** One subscriber's interest in this URL, under one spelling. Identity equality. */
-  static final class Entry {
-    private final UpstreamUrl url;
-    private final Subscriber subscriber;
-    private volatile boolean cancelled;
-
-    Entry(UpstreamUrl url, Subscriber subscriber) {
-      this.url = url;
-      this.subscriber = subscriber;
-    }
-
-    UpstreamUrl url() {
-      return url;
-    }
-
-    Subscriber subscriber() {
-      return subscriber;
-    }
-
-    boolean isCancelled() {
-      return cancelled;
-    }
-
-    void cancel() {
-      cancelled = true;
-    }
   }
 }

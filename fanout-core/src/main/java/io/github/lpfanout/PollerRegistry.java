@@ -35,7 +35,7 @@ public final class PollerRegistry implements AutoCloseable {
   private final boolean ownsScheduler;
   private final PollTiming timing;
   private final long maxBodyBytes;
-  private final ConcurrentHashMap<String, Poller> pollers = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Topic> topics = new ConcurrentHashMap<>();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private PollerRegistry(Builder builder) {
@@ -76,22 +76,24 @@ public final class PollerRegistry implements AutoCloseable {
     for (UpstreamUrl url : urls) {
       distinct.putIfAbsent(url.canonical(), url);
     }
-    List<Poller.Entry> entries = new ArrayList<>(distinct.size());
+    List<Topic.Entry> entries = new ArrayList<>(distinct.size());
     for (UpstreamUrl url : distinct.values()) {
-      entries.add(join(new Poller.Entry(url, subscriber)));
+      entries.add(join(new Topic.Entry(url, subscriber)));
     }
     return new RegistrySubscription(this, entries);
   }
 
-  private Poller.Entry join(Poller.Entry entry) {
-    Poller[] created = new Poller[1];
-    pollers.compute(entry.url().canonical(), (key, poller) -> {
-      if (poller == null) {
-        poller = new Poller(entry.url().url(), client, scheduler, timing, maxBodyBytes);
-        created[0] = poller;
+  private Topic.Entry join(Topic.Entry entry) {
+    Topic[] created = new Topic[1];
+    topics.compute(entry.url().canonical(), (key, topic) -> {
+      if (topic == null) {
+        topic = new Topic(key,
+            deliveries -> new Poller(entry.url().url(), client, scheduler, timing, maxBodyBytes,
+                deliveries));
+        created[0] = topic;
       }
-      poller.add(entry);
-      return poller;
+      topic.add(entry);
+      return topic;
     });
 
     if (created[0] != null) {
@@ -100,15 +102,15 @@ public final class PollerRegistry implements AutoCloseable {
     return entry;
   }
 
-  void leave(Poller.Entry entry) {
-    Poller[] emptied = new Poller[1];
-    pollers.computeIfPresent(entry.url().canonical(), (key, poller) -> {
-      poller.remove(entry);
-      if (poller.isEmpty()) {
-        emptied[0] = poller;
+  void leave(Topic.Entry entry) {
+    Topic[] emptied = new Topic[1];
+    topics.computeIfPresent(entry.url().canonical(), (key, topic) -> {
+      topic.remove(entry);
+      if (topic.isEmpty()) {
+        emptied[0] = topic;
         return null;
       }
-      return poller;
+      return topic;
     });
 
     if (emptied[0] != null) {
@@ -118,13 +120,13 @@ public final class PollerRegistry implements AutoCloseable {
 
   /** How many URLs are being polled now. */
   public int pollerCount() {
-    return pollers.size();
+    return topics.size();
   }
 
   /** How many subscriptions to {@code url}'s canonical form exist now. */
   public int subscriberCount(UpstreamUrl url) {
-    Poller poller = pollers.get(url.canonical());
-    return poller == null ? 0 : poller.size();
+    Topic topic = topics.get(url.canonical());
+    return topic == null ? 0 : topic.size();
   }
 
   /** Whether {@link #close()} was called. */
@@ -142,10 +144,10 @@ public final class PollerRegistry implements AutoCloseable {
       return;
     }
 
-    List<Poller> all = new ArrayList<>(pollers.values());
-    pollers.clear();
-    for (Poller poller : all) {
-      poller.stop();
+    List<Topic> all = new ArrayList<>(topics.values());
+    topics.clear();
+    for (Topic topic : all) {
+      topic.stop();
     }
     if (ownsScheduler) {
       scheduler.shutdownNow();
@@ -245,23 +247,23 @@ public final class PollerRegistry implements AutoCloseable {
 
   private static final class RegistrySubscription implements Subscription {
     private final PollerRegistry registry;
-    private final List<Poller.Entry> entries;
+    private final List<Topic.Entry> entries;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    RegistrySubscription(PollerRegistry registry, List<Poller.Entry> entries) {
+    RegistrySubscription(PollerRegistry registry, List<Topic.Entry> entries) {
       this.registry = registry;
       this.entries = List.copyOf(entries);
     }
 
     @Override
     public List<UpstreamUrl> urls() {
-      return entries.stream().map(Poller.Entry::url).toList();
+      return entries.stream().map(Topic.Entry::url).toList();
     }
 
     @Override
     public void close() {
       if (closed.compareAndSet(false, true)) {
-        for (Poller.Entry entry : entries) {
+        for (Topic.Entry entry : entries) {
           entry.cancel();
           registry.leave(entry);
         }
