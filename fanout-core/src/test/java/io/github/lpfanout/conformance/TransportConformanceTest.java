@@ -11,6 +11,7 @@ import io.github.lpfanout.Authorizer;
 import io.github.lpfanout.Fanout;
 import io.github.lpfanout.PollerRegistry;
 import io.github.lpfanout.UpstreamUrl;
+import io.github.lpfanout.UrlPolicy;
 import io.github.lpfanout.testing.Await;
 import io.github.lpfanout.testing.BinRecorder;
 import io.github.lpfanout.testing.RawHttp;
@@ -554,6 +555,77 @@ public abstract class TransportConformanceTest {
     assertOneLine(answer.body());
     assertEquals(0, authorizations.get());
     assertEquals(0, fanout.registry().pollerCount());
+  }
+
+  // --- Limits and policy ---------------------------------------------------------------------
+
+  @Test
+  public void urlsTheUrlPolicyRefusesGet403BeforeAuthorization() throws Exception {
+    AtomicInteger authorizations = new AtomicInteger();
+    UrlPolicy policy = UrlPolicy.newBuilder().allowPrefix(upstream.url("/allowed/")).build();
+    String base = serve(fanoutBuilder(request -> {
+      authorizations.incrementAndGet();
+      return CompletableFuture.completedFuture(AuthDecision.allow());
+    }).registry(registryBuilder().urlPolicy(policy).build()));
+
+    try (Response response = get(base + "/sse/" + upstream.url("/other"))) {
+      assertEquals(403, response.code());
+      assertOneLine(response.body().string());
+    }
+    try (Response response = get(base + "/sse/http://169.254.169.254/latest/meta-data/")) {
+      assertEquals(403, response.code());
+    }
+    assertEquals(0, authorizations.get());
+    assertEquals(0, fanout.registry().pollerCount());
+
+    SseRecorder allowed = sse(base, upstream.url("/allowed/feed"));
+    upstream.answer("/allowed/feed", "fine");
+    assertEquals("fine", allowed.next().data());
+  }
+
+  @Test
+  public void clientsBeyondTheLimitGet503WhileAdmittedOnesKeepFlowing() throws Exception {
+    String base = serve(fanoutBuilder(Authorizer.allowAll()).maxClients(2));
+    String url = upstream.url("/a");
+    SseRecorder first = sse(base, url);
+    SseRecorder second = sse(base, url);
+    Await.until("two clients", () -> subscribers(url) == 2);
+
+    try (Response response = get(base + "/sse/" + url)) {
+      assertEquals(503, response.code());
+      assertOneLine(response.body().string());
+    }
+    upstream.answer("/a", "still flowing");
+    assertEquals("still flowing", first.next().data());
+    assertEquals("still flowing", second.next().data());
+
+    first.close();
+    Await.until("a place is free", () -> fanout.clientCount() == 1);
+    SseRecorder third = sse(base, url);
+    assertEquals(200, third.awaitOpen().code());
+  }
+
+  @Test
+  public void urlsBeyondThePolledLimitGet503WhileKnownUrlsAreStillServed() throws Exception {
+    String base = serve(fanoutBuilder(Authorizer.allowAll())
+        .registry(registryBuilder().maxPolledUrls(2).build()));
+    String a = upstream.url("/a");
+    String b = upstream.url("/b");
+    SseRecorder first = sse(base, a, b);
+    Await.until("two URLs polled", () -> fanout.registry().pollerCount() == 2);
+
+    try (Response response = get(base + "/sse/" + a + "," + upstream.url("/c"))) {
+      assertEquals(503, response.code());
+      assertOneLine(response.body().string());
+    }
+    assertEquals(1, subscribers(a), "a refused client holds nothing");
+    assertEquals(0, upstream.requestCount("/c"));
+
+    SseRecorder second = sse(base, a);
+    Await.until("a known URL is still served", () -> subscribers(a) == 2);
+    upstream.answer("/a", "shared");
+    assertEquals("shared", first.next().data());
+    assertEquals("shared", second.next().data());
   }
 
   // --- Helpers -------------------------------------------------------------------------------
