@@ -3,6 +3,8 @@ package io.github.lpfanout.examples;
 import com.sun.net.httpserver.HttpServer;
 import io.github.lpfanout.Authorizer;
 import io.github.lpfanout.Fanout;
+import io.github.lpfanout.PollerRegistry;
+import io.github.lpfanout.UrlPolicy;
 import io.github.lpfanout.jdkhttp.FanoutHttpHandler;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -70,7 +72,8 @@ public final class FanoutProxy implements AutoCloseable {
       }
       authorizer = Authorizer.allowAll();
     }
-    Fanout fanout = Fanout.newBuilder().authorizer(authorizer).build();
+    PollerRegistry registry = PollerRegistry.newBuilder().urlPolicy(urlPolicy(options)).build();
+    Fanout fanout = Fanout.newBuilder().registry(registry).authorizer(authorizer).build();
 
     HttpServer server =
         HttpServer.create(new InetSocketAddress(options.host(), options.port()), 0);
@@ -87,6 +90,20 @@ public final class FanoutProxy implements AutoCloseable {
     }
     server.start();
     return new FanoutProxy(fanout, handler, server, timer);
+  }
+
+  /**
+   * The URLs the proxy may poll: the --allow prefixes if any, else anything but link-local and
+   * metadata addresses behind an auth server, and loopback only in the open modes, where anyone
+   * who reaches the proxy could make it fetch from the machine's network.
+   */
+  static UrlPolicy urlPolicy(ProxyOptions options) {
+    if (!options.allow().isEmpty()) {
+      UrlPolicy.Builder policy = UrlPolicy.newBuilder();
+      options.allow().forEach(policy::allowPrefix);
+      return policy.build();
+    }
+    return options.authServer() != null ? UrlPolicy.standard() : UrlPolicy.loopbackOnly();
   }
 
   /** The base URL clients connect to. */
