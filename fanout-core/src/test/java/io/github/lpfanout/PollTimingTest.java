@@ -32,7 +32,8 @@ class PollTimingTest {
 
   @Test
   void backoffIsCappedWhenDoublingWouldOvershootTheMaximum() {
-    PollTiming close = new PollTiming(Duration.ZERO, Duration.ofSeconds(20), Duration.ofSeconds(30));
+    PollTiming close =
+        new PollTiming(Duration.ZERO, Duration.ofSeconds(20), Duration.ofSeconds(30));
 
     assertEquals(20_000 * MS, close.backoffNanos(1));
     assertEquals(30_000 * MS, close.backoffNanos(2));
