@@ -103,18 +103,25 @@ import org.slf4j.LoggerFactory;
  * ..} segments inside the mount path itself, the request is refused with 400. Mapped as the
  * default servlet ({@code /}), the target is everything after the context path.
  *
- * <p>Containers refuse some targets before any servlet sees them. The query form, {@code
- * /sse?url=<encoded url>}, is refused by none. For the path form:
+ * <p>Containers refuse some targets before any servlet sees them, with 400. The query form,
+ * {@code /sse?url=<encoded url>}, is refused by none. For the path form, Tomcat 9 needs these
+ * {@code Connector} attributes (in {@code server.xml}, or {@code Connector.setProperty} in code):
  *
  * <ul>
- *   <li>An encoded slash {@code %2F}, as in a URL encoded whole ({@code http%3A%2F%2Fa%2Fx}):
- *       Tomcat answers 400 unless its connector has {@code encodedSolidusHandling="passthrough"}
- *       (Tomcat 9.0.x: the {@code Connector} attribute; older releases used the system property
- *       {@code org.apache.tomcat.util.buf.UDecoder.ALLOW_ENCODED_SLASH=true}). Jetty 9.4 passes it.
- *   <li>An empty segment, as in {@code /sse/http://a/x} where {@code //} follows the scheme: both
- *       containers pass it; Tomcat collapses it in the servlet path only, which this servlet does
- *       not read.
+ *   <li>{@code encodedSolidusHandling="passthrough"} for an encoded slash {@code %2F}, as in a URL
+ *       encoded whole ({@code http%3A%2F%2Fa%2Fx}); {@code encodedReverseSolidusHandling=
+ *       "passthrough"} for {@code %5C}. Passthrough leaves them encoded for every application on
+ *       the connector, which is safe; {@code decode} would also work here but changes how other
+ *       applications map such paths.
+ *   <li>{@code relaxedPathChars} and {@code relaxedQueryChars}, for instance <code>
+ *       "&lt;&gt;[\]^`{|}</code>, for characters that RFC 3986 does not allow unencoded and that
+ *       upstream URLs often contain, such as {@code ?ids=[1,2]} or {@code a|b}.
  * </ul>
+ *
+ * <p>Jetty 9.4 in its default compliance mode ({@code HttpCompliance.RFC7230}) passes all of
+ * these. A collapsed {@code //} after the scheme and an empty segment are passed by both
+ * containers. A target with {@code %00} or another encoded control character is refused by both,
+ * as the fanout would refuse it anyway.
  *
  * <p>Note: a container may also limit the length of the request line (Tomcat's {@code
  * maxHttpHeaderSize}, Jetty's {@code HttpConfiguration.requestHeaderSize}, both 8 KiB by default),

@@ -40,7 +40,8 @@ abstract class EmbeddedContainer implements AutoCloseable {
    * @param mapping the servlet mapping: {@code /*} or {@code /prefix/*}
    * @param servlet the servlet, registered with async support
    * @param initParameters the servlet's init parameters
-   * @param lenientTargets whether to turn on the container's setting that passes encoded slashes
+   * @param lenientTargets whether to turn on the container settings that let through encoded
+   *     slashes and backslashes and the characters RFC 3986 does not allow unencoded
    */
   record Mount(
       String contextPath,
@@ -91,6 +92,9 @@ abstract class EmbeddedContainer implements AutoCloseable {
   public abstract void close() throws Exception;
 
   private static final class TomcatContainer extends EmbeddedContainer {
+    /** Every character Tomcat can be told to accept unencoded in a request target. */
+    private static final String RELAXED_CHARS = "\"<>[\\]^`{|}";
+
     private final Tomcat tomcat = new Tomcat();
     private final Connector connector = new Connector("HTTP/1.1");
     private final Path baseDir;
@@ -103,6 +107,9 @@ abstract class EmbeddedContainer implements AutoCloseable {
       connector.setProperty("address", "127.0.0.1");
       if (mount.lenientTargets()) {
         connector.setEncodedSolidusHandling("passthrough");
+        connector.setEncodedReverseSolidusHandling("passthrough");
+        connector.setProperty("relaxedPathChars", RELAXED_CHARS);
+        connector.setProperty("relaxedQueryChars", RELAXED_CHARS);
       }
       tomcat.getService().addConnector(connector);
       tomcat.setConnector(connector);
