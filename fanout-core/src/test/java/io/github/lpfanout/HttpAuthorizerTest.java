@@ -209,6 +209,38 @@ class HttpAuthorizerTest {
   }
 
   @Test
+  void clientBeyondTheConcurrencyLimitIsRefusedAtOnce() throws Exception {
+    authorizer = authorizer().maxConcurrentRequests(1).build();
+    authServer.enqueue(new MockResponse.Builder()
+        .code(200)
+        .headersDelay(500, TimeUnit.MILLISECONDS)
+        .build());
+    authServer.enqueue(new MockResponse.Builder().code(200).build());
+
+    CompletableFuture<AuthDecision> first =
+        authorizer.authorize(new AuthRequest(URLS, request(Map.of()))).toCompletableFuture();
+    Refusal busy = decide(request(Map.of())).refusal();
+
+    assertEquals(503, busy.status());
+    assertTrue(first.get(5, TimeUnit.SECONDS).isAllowed());
+    assertTrue(decide(request(Map.of())).isAllowed(), "the permit came back");
+    assertEquals(2, authServer.getRequestCount());
+  }
+
+  @Test
+  void timedOutRequestGivesItsPermitBack() throws Exception {
+    authorizer = authorizer().maxConcurrentRequests(1).timeout(Duration.ofMillis(200)).build();
+    authServer.enqueue(new MockResponse.Builder()
+        .code(200)
+        .headersDelay(2, TimeUnit.SECONDS)
+        .build());
+    authServer.enqueue(new MockResponse.Builder().code(200).build());
+
+    assertEquals(503, decide(request(Map.of())).refusal().status());
+    assertTrue(decide(request(Map.of())).isAllowed());
+  }
+
+  @Test
   void authorizeReturnsBeforeTheAuthServerAnswers() throws Exception {
     authorizer = authorizer().build();
     authServer.enqueue(new MockResponse.Builder()
