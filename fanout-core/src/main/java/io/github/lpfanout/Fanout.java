@@ -55,6 +55,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Fanout implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Fanout.class);
+  private static final String DEFAULT_POSTBACK_PATH = "publish";
 
   private final PollerRegistry registry;
   private final Authorizer authorizer;
@@ -72,6 +73,7 @@ public final class Fanout implements AutoCloseable {
   private final CorsPolicy cors;
   private final Postbacks postbacks;
   private final TargetParser postbackParser;
+  private final String postbackPath;
   private final boolean latestOnJoin;
   private final Duration retry;
 
@@ -87,6 +89,8 @@ public final class Fanout implements AutoCloseable {
     // Postback targets are read by the stream rules, so a URL is named the same in both.
     this.postbackParser = postbacks == null ? null : new TargetParser(
         Map.of(postbacks.path(), FrameEncoder.binary()), Integer.MAX_VALUE, builder.maxTargetLength);
+    this.postbackPath = postbacks != null ? postbacks.path()
+        : builder.encoders.containsKey(DEFAULT_POSTBACK_PATH) ? null : DEFAULT_POSTBACK_PATH;
     this.latestOnJoin = builder.latestOnJoin;
     this.retry = builder.retry;
     this.heartbeatInterval = builder.heartbeatInterval;
@@ -234,14 +238,15 @@ public final class Fanout implements AutoCloseable {
 
   /**
    * Whether {@code target}, a raw request target relative to the mount point, is the postback
-   * endpoint. Always false without {@link Builder#postbacks}.
+   * endpoint. Without {@link Builder#postbacks}, {@code /publish} still is (unless a stream format
+   * has that name), so that {@link #postback} answers it 404: the endpoint is closed.
    */
   public boolean isPostback(String target) {
-    if (postbacks == null) {
+    if (postbackPath == null) {
       return false;
     }
     String relative = target.startsWith("/") ? target.substring(1) : target;
-    String path = postbacks.path();
+    String path = postbackPath;
     return relative.startsWith(path) && (relative.length() == path.length()
         || relative.charAt(path.length()) == '/' || relative.charAt(path.length()) == '?');
   }
@@ -263,8 +268,8 @@ public final class Fanout implements AutoCloseable {
    * @return 202 with the message's id, or the refusal: 404, 405, 400, 413, 401 or 503
    */
   public Refusal postback(String method, StreamRequest request, byte[] body) {
-    if (!isPostback(request.target())) {
-      return Refusal.of(404, "no postback endpoint here");
+    if (postbacks == null || !isPostback(request.target())) {
+      return Refusal.of(404, "no postback endpoint here: it is closed until a secret is set");
     }
     if (!method.equals("POST")) {
       return new Refusal(405, Map.of("Allow", List.of("POST"), "Content-Type",

@@ -18,7 +18,7 @@ import javax.crypto.spec.SecretKeySpec;
 /**
  * The postback endpoint, where an upstream pushes a new body for a URL instead of waiting to be
  * polled, and the secret it must prove it knows. Give one to {@link Fanout.Builder#postbacks};
- * without one there is no endpoint, and its path is answered as an unknown stream format, 404.
+ * without one the endpoint is closed: {@code /publish} is answered 404 and publishes nothing.
  *
  * <p>An upstream sends {@code POST <mount>/<path>?url=<percent-encoded URL>} (the path form {@code
  * POST <mount>/<path>/<url>} is read too, by the same rules as a stream's), with the new body and

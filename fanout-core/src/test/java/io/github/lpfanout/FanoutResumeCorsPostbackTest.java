@@ -113,10 +113,13 @@ class FanoutResumeCorsPostbackTest {
   }
 
   @Test
-  void postbackTargetIsItsPathSegmentAloneAndOnlyWhenConfigured() {
+  void postbackTargetIsItsPathSegmentAloneAndClosedWithoutASecret() {
     fanout = fanout(builder -> builder);
-    assertFalse(fanout.isPostback("/publish?url=x"));
+    assertTrue(fanout.isPostback("/publish?url=x"), "answered 404 while closed");
+    assertEquals(404, fanout.postback("POST", request("/publish?url=" + PUSHED + "a",
+        Map.of("Authorization", List.of("Bearer " + SECRET))), new byte[0]).status());
     assertEquals(0, fanout.maxPostbackBytes());
+    assertEquals(0, registry.historyCount());
     fanout.close();
 
     fanout = fanout(builder -> builder.postbacks(Postbacks.newBuilder().secret(SECRET).build()));

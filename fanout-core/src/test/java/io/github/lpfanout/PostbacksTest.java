@@ -6,17 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.lpfanout.testing.Signatures;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.Test;
 
 /** How a postback proves the secret: bearer token or signature, and every way that fails. */
@@ -150,16 +148,8 @@ class PostbacksTest {
         () -> Postbacks.newBuilder().signatureWindow(Duration.ZERO));
   }
 
-  /** {@code sha256=<hex>} of the HMAC a publishing upstream computes. */
-  static String sign(String secret, long timestamp, String url, byte[] body) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-      mac.update((timestamp + "." + url + ".").getBytes(StandardCharsets.UTF_8));
-      return "sha256=" + HexFormat.of().formatHex(mac.doFinal(body));
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
+  private static String sign(String secret, long timestamp, String url, byte[] body) {
+    return Signatures.sign(secret, timestamp, url, body);
   }
 
   private InstantSource clock() {
