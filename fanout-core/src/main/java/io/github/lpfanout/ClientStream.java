@@ -38,8 +38,9 @@ import org.slf4j.LoggerFactory;
  * <p>A stream whose format has an opening (SSE's {@code retry:}) has it queued as its first
  * frame.
  *
- * <p>Thread-safe. Callbacks run on the thread that caused them (a thread delivering messages, the
- * heartbeat thread, or a thread closing the library) and never while this stream's lock is held.
+ * <p>Thread-safe. Callbacks run on the thread that caused them (the registry's delivery thread,
+ * the heartbeat thread, or a thread closing the library) and never while this stream's lock is
+ * held.
  */
 public final class ClientStream implements Subscriber {
   private static final Logger log = LoggerFactory.getLogger(ClientStream.class);

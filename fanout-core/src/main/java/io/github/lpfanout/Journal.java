@@ -8,9 +8,13 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A registry's record of what it delivered: it gives every message its id, keeps each URL's recent
@@ -18,9 +22,10 @@ import java.util.function.Function;
  *
  * <p>Every message and every join is appended, under one short lock that never calls out, to a
  * queue of deliveries; the id's sequence is taken there too, so the queue is in sequence order. A
- * join reads the history it replays under the same lock. The queue is then worked through by
- * whichever thread finds nobody else doing it: the poller, publisher or subscriber that added to
- * it. No lock is held while subscribers are called, and no two calls overlap.
+ * join reads the history it replays under the same lock. The queue is worked through by one task
+ * at a time on the delivery executor, never on the thread that polled, published or subscribed:
+ * that thread may be a servlet container's, which must not write to other clients' responses. No
+ * lock is held while subscribers are called, and no two calls overlap.
  *
  * <p>That one order is what makes resuming exact. Each client receives the messages of all its
  * URLs in sequence order, so the last id it received says everything before it arrived and
@@ -32,12 +37,14 @@ import java.util.function.Function;
  * the journal is told within the same atomic step), and never the other way round.
  */
 final class Journal {
+  private static final Logger log = LoggerFactory.getLogger(Journal.class);
   private static final Comparator<Message> BY_SEQUENCE =
       Comparator.comparingLong(message -> message.id().sequence());
 
   private final String run;
   private final History limits;
   private final Function<String, Topic> topics;
+  private final Executor executor;
   private final ReentrantLock lock = new ReentrantLock();
 
   // Guarded by lock.
@@ -47,17 +54,20 @@ final class Journal {
   private final LinkedHashMap<String, Buffer> idle = new LinkedHashMap<>();
   private long idleBytes;
   private final ArrayDeque<Runnable> deliveries = new ArrayDeque<>();
-  private boolean delivering;
+  private boolean scheduled;
   private boolean closed;
 
   /**
    * @param limits how much history to keep
    * @param topics finds the topic of a canonical URL at the moment a message is delivered
+   * @param executor runs the deliveries; any executor will do, since one task at a time is given
+   *     to it
    */
-  Journal(History limits, Function<String, Topic> topics) {
+  Journal(History limits, Function<String, Topic> topics, Executor executor) {
     this.run = newRun();
     this.limits = limits;
     this.topics = topics;
+    this.executor = executor;
   }
 
   private static String newRun() {
@@ -113,7 +123,7 @@ final class Journal {
       lock.unlock();
     }
 
-    deliverQueued();
+    scheduleDeliveries();
     return stamped;
   }
 
@@ -137,7 +147,7 @@ final class Journal {
       lock.unlock();
     }
 
-    deliverQueued();
+    scheduleDeliveries();
   }
 
   /** What a join starting at {@code start} is sent first, in sequence order. Under the lock. */
@@ -266,22 +276,37 @@ final class Journal {
     }
   }
 
-  /**
-   * Works through the queue unless another thread already is. That thread then also runs what
-   * this one queued, since it only stops once it finds the queue empty under the lock.
-   */
-  private void deliverQueued() {
+  /** Hands the executor a task that works through the queue, unless one is running already. */
+  private void scheduleDeliveries() {
     lock.lock();
     try {
-      if (delivering) {
+      if (scheduled || deliveries.isEmpty() || closed) {
         return;
       }
-      delivering = true;
+      scheduled = true;
     } finally {
       lock.unlock();
     }
 
-    boolean done = false;
+    try {
+      executor.execute(this::deliverQueued);
+    } catch (RejectedExecutionException e) {
+      log.debug("The delivery executor refused work; the registry is closing");
+      lock.lock();
+      try {
+        scheduled = false;
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  /**
+   * Delivers until the queue is empty. The task stops only once it finds the queue empty under the
+   * lock, so whatever is added while it runs is delivered by it, in order.
+   */
+  private void deliverQueued() {
+    boolean emptied = false;
     try {
       while (true) {
         Runnable next;
@@ -289,8 +314,8 @@ final class Journal {
         try {
           next = closed ? null : deliveries.poll();
           if (next == null) {
-            delivering = false;
-            done = true;
+            scheduled = false;
+            emptied = true;
             return;
           }
         } finally {
@@ -299,13 +324,14 @@ final class Journal {
         next.run();
       }
     } finally {
-      if (!done) {
+      if (!emptied) {
         lock.lock();
         try {
-          delivering = false;
+          scheduled = false;
         } finally {
           lock.unlock();
         }
+        scheduleDeliveries();
       }
     }
   }

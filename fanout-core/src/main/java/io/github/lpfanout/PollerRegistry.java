@@ -8,8 +8,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.HttpUrl;
@@ -34,9 +38,10 @@ import org.slf4j.LoggerFactory;
  * instead of polled, and URLs under a {@linkplain Builder#pushFedPrefix push-fed prefix} are never
  * polled at all.
  *
- * <p>Thread-safe. Subscribers are called one at a time, never two at once, with the messages of
- * all URLs in the order of their ids: on an HTTP client's dispatcher thread, on a thread that
- * publishes, or on a thread that subscribes. See {@link Subscriber}.
+ * <p>Thread-safe. Subscribers are called on the registry's delivery thread, a daemon thread named
+ * {@code fanout-delivery} that it makes when there is something to deliver: one call at a time,
+ * with the messages of all URLs in the order of their ids. Neither a poll, nor {@link #publish},
+ * nor {@link #subscribe} waits for subscribers. See {@link Subscriber}.
  */
 public final class PollerRegistry implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PollerRegistry.class);
@@ -51,6 +56,7 @@ public final class PollerRegistry implements AutoCloseable {
   private final int maxPolledUrls;
   private final ConcurrentHashMap<String, Topic> topics = new ConcurrentHashMap<>();
   private final AtomicInteger topicCount = new AtomicInteger();
+  private final ExecutorService delivery;
   private final Journal journal;
   private final List<String> pushFedPrefixes;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -67,12 +73,19 @@ public final class PollerRegistry implements AutoCloseable {
     this.timing =
         new PollTiming(builder.minPollGap, builder.initialBackoff, builder.maxBackoff);
     this.maxBodyBytes = builder.maxBodyBytes;
-    this.journal = new Journal(builder.history, topics::get);
+    this.delivery = newDeliveryExecutor();
+    this.journal = new Journal(builder.history, topics::get, delivery);
     this.pushFedPrefixes = List.copyOf(builder.pushFedPrefixes);
   }
 
   public static Builder newBuilder() {
     return new Builder();
+  }
+
+  /** At most one daemon thread, made when there is something to deliver and let go when idle. */
+  private static ExecutorService newDeliveryExecutor() {
+    return new ThreadPoolExecutor(0, 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+        HttpClients.daemonThreads("fanout-delivery"));
   }
 
   private static ScheduledExecutorService newScheduler() {
@@ -98,7 +111,8 @@ public final class PollerRegistry implements AutoCloseable {
   /**
    * Subscribes like {@link #subscribe(Collection, Subscriber)}, and first sends {@code subscriber}
    * what {@code start} asks for from each URL's history: nothing, the latest message, or what came
-   * after a message a client saw. Those messages may be sent before this returns, on this thread.
+   * after a message a client saw. They are sent soon after, on the delivery thread, before any
+   * message that arrives after this call.
    *
    * @throws IllegalArgumentException if the URL policy refuses one of the URLs
    * @throws RegistryFullException if a new poller would exceed {@link Builder#maxPolledUrls}
@@ -207,7 +221,8 @@ public final class PollerRegistry implements AutoCloseable {
    * answered with it: it gets the next id, is kept in the URL's history, and reaches every
    * subscriber of the URL's canonical form, each under its own spelling. A URL without
    * subscribers keeps it for those who join later, within the {@link History} bounds for idle
-   * URLs. Delivery may happen on this thread before this returns.
+   * URLs. It is delivered on the delivery thread, after every message published or polled
+   * before it.
    *
    * <p>Any URL may be published to, polled or push-fed; the URL policy is not consulted, since
    * nothing is fetched. The body array belongs to the registry from here on.
@@ -280,6 +295,7 @@ public final class PollerRegistry implements AutoCloseable {
     }
 
     journal.close();
+    delivery.shutdownNow();
     List<Topic> all = new ArrayList<>(topics.values());
     topics.clear();
     for (Topic topic : all) {

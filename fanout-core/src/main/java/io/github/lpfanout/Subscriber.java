@@ -5,9 +5,8 @@ package io.github.lpfanout;
  *
  * <p>{@link #onMessage} is called once per message and URL, in the order of the messages' ids,
  * which for one URL is the order the upstream's responses (or the publishes) arrived. A registry
- * calls its subscribers one at a time, never two at once, on whichever thread is delivering: a
- * poller thread, a thread that publishes, or a thread that subscribes. It must return quickly and
- * never block: every other subscriber of every URL waits for it.
+ * calls its subscribers one at a time, never two at once, on its delivery thread. It must return
+ * quickly and never block: every other subscriber of every URL waits for it.
  */
 @FunctionalInterface
 public interface Subscriber {

@@ -8,12 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.lpfanout.testing.Await;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -26,6 +28,8 @@ import org.junit.jupiter.api.Test;
 class FanoutResumeCorsPostbackTest {
   private static final String PUSHED = "http://push.test/";
   private static final String SECRET = "a-secret-of-at-least-16";
+
+  private static final Duration QUIET = Duration.ofMillis(300);
 
   private PollerRegistry registry;
   private Fanout fanout;
@@ -44,10 +48,10 @@ class FanoutResumeCorsPostbackTest {
 
     ClientStream stream = open("/sse/" + PUSHED + "a", Map.of());
 
-    assertEquals("retry: 2000\n\n", text(stream.poll()));
+    assertEquals("retry: 2000\n\n", text(take(stream)));
     assertEquals("id: " + latest + "\nevent: " + PUSHED + "a\ndata: current state\n\n",
-        text(stream.poll()));
-    assertNull(stream.poll());
+        text(take(stream)));
+    assertNothingWithin(stream, QUIET);
   }
 
   @Test
@@ -56,11 +60,11 @@ class FanoutResumeCorsPostbackTest {
     publish("a", "before");
 
     ClientStream stream = open("/bin/" + PUSHED + "a", Map.of());
-    assertNull(stream.poll());
+    assertNothingWithin(stream, QUIET);
     publish("a", "after");
 
     assertArrayEquals(FrameEncoder.binary().encode(PUSHED + "a",
-        new Message(PUSHED + "a", bytes("after"), null)), stream.poll());
+        new Message(PUSHED + "a", bytes("after"), null)), take(stream));
   }
 
   @Test
@@ -72,8 +76,8 @@ class FanoutResumeCorsPostbackTest {
     ClientStream stream =
         open("/sse/" + PUSHED + "a", Map.of("Last-Event-ID", List.of(seen.toString())));
 
-    assertTrue(text(stream.poll()).endsWith("data: missed\n\n"));
-    assertNull(stream.poll());
+    assertTrue(text(take(stream)).endsWith("data: missed\n\n"));
+    assertNothingWithin(stream, QUIET);
   }
 
   @Test
@@ -199,6 +203,21 @@ class FanoutResumeCorsPostbackTest {
 
   private static byte[] bytes(String text) {
     return text.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** The next frame, waiting for it with a bound. */
+  private static byte[] take(ClientStream stream) {
+    Await.until("a frame for " + stream, () -> stream.pendingBytes() > 0);
+    return stream.poll();
+  }
+
+  /** Fails if a frame arrives within {@code window}; takes nothing. */
+  private static void assertNothingWithin(ClientStream stream, Duration window)
+      throws InterruptedException {
+    CountDownLatch arrived = new CountDownLatch(1);
+    stream.onAvailable(arrived::countDown);
+    assertNull(stream.poll(), "a frame was queued");
+    assertFalse(arrived.await(window.toMillis(), TimeUnit.MILLISECONDS), "a frame arrived");
   }
 
   private static String text(byte[] frame) {

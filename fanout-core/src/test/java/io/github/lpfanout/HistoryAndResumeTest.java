@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.lpfanout.testing.Await;
 import io.github.lpfanout.testing.RecordingSubscriber;
 import io.github.lpfanout.testing.RecordingSubscriber.Delivery;
 import io.github.lpfanout.testing.ScriptedUpstream;
@@ -311,8 +312,9 @@ class HistoryAndResumeTest {
     publish("a", "old news");
     now.addAndGet(Duration.ofSeconds(59).toNanos());
     RecordingSubscriber inTime = recorder("in time");
-    registry.subscribe(List.of(url("a")), inTime, StartFrom.latest()).close();
+    Subscription visit = registry.subscribe(List.of(url("a")), inTime, StartFrom.latest());
     inTime.assertDelivery(url("a").spelling(), "old news");
+    visit.close();
 
     now.addAndGet(Duration.ofSeconds(60).toNanos());
     RecordingSubscriber late = recorder("late");
@@ -470,7 +472,7 @@ class HistoryAndResumeTest {
       threads.shutdownNow();
     }
 
-    assertEquals(2000, calls.get());
+    Await.until("every message delivered", () -> calls.get() == 2000);
     assertEquals(0, overlaps.get());
   }
 
