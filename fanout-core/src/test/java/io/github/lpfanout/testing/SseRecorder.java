@@ -119,8 +119,8 @@ public final class SseRecorder implements AutoCloseable {
 
     @Override
     public void onFailure(EventSource eventSource, Throwable t, Response response) {
-      AssertionError failure = new AssertionError(
-          "SSE stream failed" + (response == null ? "" : " with HTTP " + response.code()), t);
+      AssertionError failure = new AssertionError("SSE stream failed"
+          + (response == null ? "" : " with HTTP " + response.code()) + ": " + t, t);
       opened.completeExceptionally(failure);
       ended.complete(failure);
     }
