@@ -63,7 +63,7 @@ public final class CorsPolicy {
     return new Builder();
   }
 
-  /** Whether a page of {@code origin}, as a browser sends it in {@code Origin}, may read streams. */
+  /** Whether pages of {@code origin} (as browsers send it in {@code Origin}) may read streams. */
   public boolean allows(String origin) {
     return origin != null && (anyOrigin || origins.contains(origin.toLowerCase(Locale.ROOT)));
   }

@@ -88,7 +88,8 @@ public final class Fanout implements AutoCloseable {
     this.postbacks = builder.postbacks;
     // Postback targets are read by the stream rules, so a URL is named the same in both.
     this.postbackParser = postbacks == null ? null : new TargetParser(
-        Map.of(postbacks.path(), FrameEncoder.binary()), Integer.MAX_VALUE, builder.maxTargetLength);
+        Map.of(postbacks.path(), FrameEncoder.binary()), Integer.MAX_VALUE,
+        builder.maxTargetLength);
     this.postbackPath = postbacks != null ? postbacks.path()
         : builder.encoders.containsKey(DEFAULT_POSTBACK_PATH) ? null : DEFAULT_POSTBACK_PATH;
     this.latestOnJoin = builder.latestOnJoin;

@@ -21,6 +21,10 @@ import java.util.function.LongSupplier;
  * last subscriber or was last published to. Past a bound, the URLs idle longest are forgotten
  * first. A URL that gets a subscriber again takes up its kept messages.
  *
+ * <p>Note: what a reconnecting client is sent first counts against its {@code maxPendingBytes}
+ * like any other frames, so a client of many URLs that missed much may be dropped as too slow
+ * if it does not read fast; keep {@code maxBytes} times the URLs per client well under that bound.
+ *
  * <p>Immutable and thread-safe.
  */
 public final class History {

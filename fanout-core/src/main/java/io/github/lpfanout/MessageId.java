@@ -25,7 +25,8 @@ public record MessageId(String run, long sequence) {
   public MessageId {
     Objects.requireNonNull(run, "run");
     if (!isRun(run)) {
-      throw new IllegalArgumentException("run must be 1 to 32 lower-case letters and digits: " + run);
+      throw new IllegalArgumentException(
+          "run must be 1 to 32 lower-case letters and digits: " + run);
     }
     if (sequence < 1) {
       throw new IllegalArgumentException("sequence must be at least 1: " + sequence);

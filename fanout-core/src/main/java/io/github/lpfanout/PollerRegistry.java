@@ -445,7 +445,7 @@ public final class PollerRegistry implements AutoCloseable {
 
   private static final class RegistrySubscription implements Subscription {
     private final PollerRegistry registry;
-    final List<Topic.Entry> entries = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Topic.Entry> entries = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
 
     RegistrySubscription(PollerRegistry registry) {

@@ -86,7 +86,8 @@ class FanoutResumeCorsPostbackTest {
         .cors(CorsPolicy.newBuilder().allowOrigin("https://app.example").build())
         .authorizer(request -> CompletableFuture.completedFuture(
             request.urls().get(0).endsWith("/denied")
-                ? AuthDecision.deny(new Refusal(403, Map.of("Vary", List.of("Cookie")), new byte[0]))
+                ? AuthDecision.deny(
+                    new Refusal(403, Map.of("Vary", List.of("Cookie")), new byte[0]))
                 : AuthDecision.allow())));
     Map<String, List<String>> origin = Map.of("Origin", List.of("https://app.example"));
 
@@ -94,10 +95,12 @@ class FanoutResumeCorsPostbackTest {
     Refusal denied = refused(fanout.open(request("/sse/" + PUSHED + "denied", origin)));
     Refusal bad = refused(fanout.open(request("/xml/" + PUSHED + "a", origin)));
 
-    assertEquals("https://app.example", stream.responseHeaders().get("Access-Control-Allow-Origin"));
+    assertEquals("https://app.example",
+        stream.responseHeaders().get("Access-Control-Allow-Origin"));
     assertEquals("no-cache", stream.responseHeaders().get("Cache-Control"));
     assertEquals(List.of("Cookie, Origin"), denied.headers().get("Vary"));
-    assertEquals(List.of("https://app.example"), denied.headers().get("Access-Control-Allow-Origin"));
+    assertEquals(List.of("https://app.example"),
+        denied.headers().get("Access-Control-Allow-Origin"));
     assertEquals(404, bad.status());
     assertEquals(List.of("Origin"), bad.headers().get("Vary"));
   }
