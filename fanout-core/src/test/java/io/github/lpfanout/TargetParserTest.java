@@ -171,6 +171,12 @@ class TargetParserTest {
   }
 
   @Test
+  void queryFormNeverSplitsAParameter() throws BadTarget {
+    assertEquals(List.of("http://a.example/q?next=,http://b.example/"),
+        spellings("/sse?url=http%3A%2F%2Fa.example%2Fq%3Fnext%3D%2Chttp%3A%2F%2Fb.example%2F"));
+  }
+
+  @Test
   void queryFormKeepsAPlusSign() throws BadTarget {
     assertEquals(List.of("http://a.example/x?q=a+b"),
         spellings("/bin?url=http%3A%2F%2Fa.example%2Fx%3Fq%3Da+b"));
