@@ -215,6 +215,17 @@ class FanoutTest {
   }
 
   @Test
+  void clientBeyondTheLimitIsRefusedWithoutAskingTheAuthorizer() throws Exception {
+    fanout = fanout(authorizer).maxClients(1).build();
+    CompletableFuture<Admission> first = fanout.open(request("/sse/" + upstream.url("/a")));
+    authorizer.next().decision.complete(AuthDecision.allow());
+    admitted(first);
+
+    assertEquals(503, refused(fanout.open(request("/sse/" + upstream.url("/b")))).status());
+    assertTrue(authorizer.requests.isEmpty(), "asked the authorizer for a client over the limit");
+  }
+
+  @Test
   void clientsAdmittedTogetherBeyondTheLimitAreRefusedAfterTheDecision() throws Exception {
     fanout = fanout(authorizer).maxClients(1).build();
     CompletableFuture<Admission> first = fanout.open(request("/sse/" + upstream.url("/a")));
