@@ -109,7 +109,8 @@ public final class Fanout implements AutoCloseable {
     List<String> spellings = urls.stream().map(UpstreamUrl::spelling).toList();
     CompletionStage<AuthDecision> decision;
     try {
-      decision = authorizer.authorize(new AuthRequest(spellings, request));
+      decision = Objects.requireNonNull(
+          authorizer.authorize(new AuthRequest(spellings, request)), "the authorizer's stage");
     } catch (RuntimeException e) {
       log.warn("Authorizer {} threw", authorizer, e);
       return refused(Refusal.of(503, "authorization failed"));

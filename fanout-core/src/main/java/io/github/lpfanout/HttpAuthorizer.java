@@ -128,11 +128,12 @@ public final class HttpAuthorizer implements Authorizer, Closeable {
       }
     }
 
-    String remote = request.remoteAddress();
-    if (remote != null) {
-      List<String> chain = new ArrayList<>(request.header("X-Forwarded-For"));
-      chain.add(remote);
-      headers.set("X-Forwarded-For", String.join(", ", chain));
+    List<String> chain = new ArrayList<>(request.header("X-Forwarded-For"));
+    if (request.remoteAddress() != null) {
+      chain.add(request.remoteAddress());
+    }
+    if (!chain.isEmpty()) {
+      headers.addUnsafeNonAscii("X-Forwarded-For", String.join(", ", chain));
     }
     return headers.build();
   }

@@ -26,7 +26,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -167,7 +166,6 @@ class FanoutTest {
     assertEquals(0, registry.pollerCount());
   }
 
-  @Disabled("BUG: an Authorizer returning a null stage makes Fanout.open throw NPE, not 503")
   @Test
   void authorizerReturningNoStageRefusesWith503() throws Exception {
     fanout = fanout(request -> null).build();
