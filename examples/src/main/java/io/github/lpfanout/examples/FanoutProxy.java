@@ -112,6 +112,7 @@ public final class FanoutProxy implements AutoCloseable {
         + options.transport() + ")");
     if (options.demo()) {
       out.println("Try:  curl -N " + baseUrl() + "/sse/" + baseUrl() + "/demo/clock");
+      out.println("Or open " + baseUrl() + DemoPage.PATH + " in a browser");
     }
     out.flush();
   }

@@ -9,8 +9,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
- * The proxy served by {@link FanoutHttpHandler} on the JDK's HttpServer: the handler at {@code /}
- * and, in demo mode, {@link DemoClock} at {@code /demo/clock}.
+ * The proxy served by {@link FanoutHttpHandler} on the JDK's HttpServer: the handler at {@code /},
+ * the {@link DemoPage} at {@code /demo/}, and in demo mode {@link DemoClock} at {@code
+ * /demo/clock}.
  *
  * <p>The server has no executor: both handlers return at once, so its dispatcher thread serves
  * every request, and each stream is written on a writer thread of the handler's own.
@@ -37,6 +38,7 @@ final class JdkProxyServer implements ProxyServer {
     HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 0);
     FanoutHttpHandler handler = new FanoutHttpHandler(fanout);
     server.createContext("/", handler);
+    server.createContext(DemoPage.PATH, DemoPage.handler());
     ScheduledExecutorService timer = null;
     if (demo) {
       timer = Executors.newSingleThreadScheduledExecutor(runnable -> {

@@ -11,7 +11,8 @@ import org.eclipse.jetty.servlet.ServletHolder;
 
 /**
  * The proxy served by {@link FanoutServlet} in embedded Jetty 9.4: the servlet at {@code /*} of
- * the root context, and in demo mode {@link DemoClockServlet} at {@code /demo/clock}.
+ * the root context, the {@link DemoPage} at {@code /demo/}, and in demo mode {@link
+ * DemoClockServlet} at {@code /demo/clock}.
  *
  * <p>Jetty's default compliance mode lets every request target the fanout accepts through, so the
  * connector needs no settings. Its idle timeout (30 s) is longer than the fanout's heartbeat
@@ -48,6 +49,7 @@ final class JettyProxyServer implements ProxyServer {
     ServletHolder fanoutHolder = new ServletHolder("fanout", new FanoutServlet(fanout));
     fanoutHolder.setAsyncSupported(true);
     context.addServlet(fanoutHolder, "/*");
+    context.addServlet(new ServletHolder("demo-page", new DemoPage.Servlet()), DemoPage.PATH);
     ScheduledExecutorService timer = null;
     if (demo) {
       timer = DemoClockServlet.newTimer();

@@ -21,7 +21,8 @@ import org.apache.catalina.startup.Tomcat;
 
 /**
  * The proxy served by {@link FanoutServlet} in embedded Tomcat 9: the servlet at {@code /*} of
- * the root context, and in demo mode {@link DemoClockServlet} at {@code /demo/clock}.
+ * the root context, the {@link DemoPage} at {@code /demo/}, and in demo mode {@link
+ * DemoClockServlet} at {@code /demo/clock}.
  *
  * <p>The connector is set up to pass the request targets that the fanout accepts and Tomcat
  * refuses by default: {@code encodedSolidusHandling} and {@code encodedReverseSolidusHandling}
@@ -82,6 +83,8 @@ final class TomcatProxyServer implements ProxyServer {
     Wrapper fanoutServlet = Tomcat.addServlet(context, "fanout", new FanoutServlet(fanout));
     fanoutServlet.setAsyncSupported(true);
     context.addServletMappingDecoded("/*", "fanout");
+    Tomcat.addServlet(context, "demo-page", new DemoPage.Servlet());
+    context.addServletMappingDecoded(DemoPage.PATH, "demo-page");
     ScheduledExecutorService timer = null;
     if (demo) {
       timer = DemoClockServlet.newTimer();
