@@ -177,6 +177,23 @@ class FanoutServletTest {
 
   @ParameterizedTest
   @EnumSource(Kind.class)
+  void servletRegisteredWithoutAsyncSupportSaysSoWith500(Kind kind) throws Exception {
+    try (Fanout fanout = Fanout.newBuilder().authorizer(Authorizer.allowAll()).build();
+        EmbeddedContainer container = kind.start(
+            Mount.of("", "/*", new FanoutServlet(fanout)).withoutAsyncSupport())) {
+      Request request = new Request.Builder()
+          .url(container.base() + "/sse/" + upstream.url("/a"))
+          .build();
+      try (Response response = client.newCall(request).execute()) {
+        assertEquals(500, response.code());
+        assertEquals("the fanout servlet needs async support\n", response.body().string());
+      }
+      assertEquals(0, fanout.registry().pollerCount());
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Kind.class)
   void methodsOtherThanGetAreRefusedWith405(Kind kind) throws Exception {
     try (Fanout fanout = Fanout.newBuilder().authorizer(Authorizer.allowAll()).build();
         EmbeddedContainer container =
