@@ -65,6 +65,21 @@ public final class UrlPolicy {
   }
 
   /**
+   * The policy for a deployment configured only by a list of allowed prefixes, as the runnable
+   * proxy and the servlet's init parameters are: the prefixes if any are given; otherwise {@link
+   * #standard()} when an authorizer decides on each client, and {@link #loopbackOnly()} when every
+   * client is admitted, since anyone who reaches such a server chooses what it fetches.
+   */
+  public static UrlPolicy forDeployment(List<String> allowedPrefixes, boolean admitsEveryone) {
+    if (allowedPrefixes.isEmpty()) {
+      return admitsEveryone ? loopbackOnly() : standard();
+    }
+    Builder policy = newBuilder();
+    allowedPrefixes.forEach(policy::allowPrefix);
+    return policy.build();
+  }
+
+  /**
    * Returns why {@code url} may not be polled, as a short phrase, or null if it may. Host names are
    * not resolved here; their addresses are checked at connect time.
    */

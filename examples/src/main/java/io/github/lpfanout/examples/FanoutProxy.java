@@ -92,12 +92,7 @@ public final class FanoutProxy implements AutoCloseable {
    * who reaches the proxy could make it fetch from the machine's network.
    */
   static UrlPolicy urlPolicy(ProxyOptions options) {
-    if (!options.allow().isEmpty()) {
-      UrlPolicy.Builder policy = UrlPolicy.newBuilder();
-      options.allow().forEach(policy::allowPrefix);
-      return policy.build();
-    }
-    return options.authServer() != null ? UrlPolicy.standard() : UrlPolicy.loopbackOnly();
+    return UrlPolicy.forDeployment(options.allow(), options.authServer() == null);
   }
 
   /** The base URL clients connect to. */

@@ -385,7 +385,10 @@ public abstract class TransportConformanceTest {
 
   @Test
   public void stalledClientIsDroppedWithoutDelayingAHealthyOne() throws Exception {
-    String base = serve(fanoutBuilder(Authorizer.allowAll()).maxPendingBytes(256 * 1024));
+    // 50 messages of 64 KiB a second; the bound gives the healthy client 16 of them of slack.
+    String base = serve(fanoutBuilder(Authorizer.allowAll())
+        .registry(registryBuilder().minPollGap(Duration.ofMillis(20)).build())
+        .maxPendingBytes(1024 * 1024));
     String url = upstream.url("/big");
     BinRecorder healthy = bin(base, url);
     Socket stalled = closeLater(RawHttp.openAndStall(base, rawPath(base) + "/bin/" + url, 4096));

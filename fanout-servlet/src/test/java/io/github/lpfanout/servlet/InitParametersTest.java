@@ -2,10 +2,13 @@ package io.github.lpfanout.servlet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.lpfanout.Fanout;
+import io.github.lpfanout.UpstreamUrl;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.Enumeration;
@@ -32,7 +35,10 @@ class InitParametersTest {
         Map.entry("shutdown-grace", "500ms"),
         Map.entry("read-timeout", "5m"),
         Map.entry("min-poll-gap", "0ms"),
-        Map.entry("max-body-bytes", "1024"))));
+        Map.entry("max-body-bytes", "1024"),
+        Map.entry("allow", "http://a.example/feeds/, https://b.example/"),
+        Map.entry("max-clients", "100"),
+        Map.entry("max-polled-urls", "50"))));
     try (fanout) {
       assertFalse(fanout.registry().isClosed());
     }
@@ -49,6 +55,8 @@ class InitParametersTest {
       "heartbeat-interval| 0s     | heartbeatInterval",
       "max-pending-bytes | 4MiB   | max-pending-bytes",
       "min-poll-gap      | -1s    | minPollGap",
+      "allow             | a.example | allow",
+      "max-clients       | 0      | maxClients",
   })
   void invalidOrMissingParameterFailsInitNamingIt(String name, String value, String named) {
     Map<String, String> parameters = name.startsWith("no-auth") || name.equals("auth-url")
@@ -58,6 +66,26 @@ class InitParametersTest {
     ServletException e =
         assertThrows(ServletException.class, () -> InitParameters.fanout(config(parameters)));
     assertTrue(e.getMessage().contains(named), e.getMessage());
+  }
+
+  @Test
+  void allowPrefixesShapeTheUrlPolicyAndNoAuthDefaultsToLoopback() throws Exception {
+    UpstreamUrl remote = UpstreamUrl.of("http://api.example/x");
+    UpstreamUrl local = UpstreamUrl.of("http://127.0.0.1:9000/x");
+
+    try (Fanout open = InitParameters.fanout(config(Map.of("no-auth", "true")))) {
+      assertNotNull(open.registry().urlPolicy().refusal(remote));
+      assertNull(open.registry().urlPolicy().refusal(local));
+    }
+    try (Fanout behindAuth =
+        InitParameters.fanout(config(Map.of("auth-url", "http://127.0.0.1:9/check")))) {
+      assertNull(behindAuth.registry().urlPolicy().refusal(remote));
+    }
+    try (Fanout narrowed = InitParameters.fanout(
+        config(Map.of("no-auth", "true", "allow", "http://api.example/")))) {
+      assertNull(narrowed.registry().urlPolicy().refusal(remote));
+      assertNotNull(narrowed.registry().urlPolicy().refusal(local));
+    }
   }
 
   @Test
