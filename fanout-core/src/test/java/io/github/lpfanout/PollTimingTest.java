@@ -11,8 +11,8 @@ class PollTimingTest {
   private static final long MS = 1_000_000;
   private static final long START = 1_000 * MS;
 
-  private final PollTiming timing = new PollTiming(Duration.ofMillis(100),
-      Duration.ofMillis(500), Duration.ofSeconds(4), Duration.ofSeconds(60), Duration.ofSeconds(30));
+  private final PollTiming timing = new PollTiming(Duration.ofMillis(100), Duration.ofMillis(500),
+      Duration.ofSeconds(4), Duration.ofSeconds(60), Duration.ofSeconds(30));
 
   @Test
   void aSuccessWaitsOutTheMinimumGapFromTheStartOfTheLastRequest() {
