@@ -227,7 +227,8 @@ final class Poller implements Callback {
   private void failed(Call finished, String reason, Response response) {
     long retryAfterMillis = response == null ? 0 : PacingHeaders.retryAfterMillis(
         response.headers(), response.receivedResponseAtMillis(), System.currentTimeMillis());
-    String why = retryAfterMillis > 0 ? reason + ", Retry-After " + retryAfterMillis + " ms" : reason;
+    String why =
+        retryAfterMillis > 0 ? reason + ", Retry-After " + retryAfterMillis + " ms" : reason;
 
     int failuresNow;
     long delay;

@@ -38,6 +38,7 @@ public final class SteppingUpstream implements AutoCloseable {
   /** Starts on a free loopback port; a request waits at most {@code holdBound} for news. */
   public SteppingUpstream(Duration holdBound) throws IOException {
     this.holdBound = holdBound;
+    server.setServerSocketFactory(new NoDelayServerSockets());
     server.setDispatcher(new Dispatcher() {
       @Override
       public MockResponse dispatch(RecordedRequest request) throws InterruptedException {

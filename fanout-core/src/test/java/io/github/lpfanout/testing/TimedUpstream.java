@@ -13,6 +13,7 @@ import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
+import okhttp3.Protocol;
 
 /**
  * An upstream on loopback that answers requests, whatever their path, with the responses a test
@@ -41,6 +42,7 @@ public final class TimedUpstream implements AutoCloseable {
 
   private TimedUpstream(int port, SSLSocketFactory tls, Duration holdBound) throws IOException {
     this.holdBound = holdBound;
+    server.setServerSocketFactory(new NoDelayServerSockets());
     server.setDispatcher(new Dispatcher() {
       @Override
       public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
@@ -50,6 +52,7 @@ public final class TimedUpstream implements AutoCloseable {
     });
     if (tls != null) {
       server.useHttps(tls);
+      server.setProtocols(List.of(Protocol.HTTP_1_1));
     }
     server.start(InetAddress.getByName("127.0.0.1"), port);
   }
@@ -64,9 +67,9 @@ public final class TimedUpstream implements AutoCloseable {
     return new TimedUpstream(port, null, DEFAULT_HOLD);
   }
 
-  /** Starts an HTTPS upstream on {@code port} (0 for a free one) that presents {@code tls}'s. */
-  public static TimedUpstream startHttps(int port, SSLSocketFactory tls) throws IOException {
-    return new TimedUpstream(port, tls, DEFAULT_HOLD);
+  /** Starts an HTTPS upstream on a free port whose handshakes {@code tls} makes. */
+  public static TimedUpstream startHttps(SSLSocketFactory tls) throws IOException {
+    return new TimedUpstream(0, tls, DEFAULT_HOLD);
   }
 
   private MockResponse answer() throws InterruptedException {
