@@ -249,6 +249,7 @@ final class Poller implements Callback {
     }
     schedule(finished, delay);
   }
+
   private synchronized void schedule(Call finished, long delayNanos) {
     if (stopped || call != finished) {
       return;

@@ -49,7 +49,7 @@ public final class PollerRegistry implements AutoCloseable {
   private PollerRegistry(Builder builder) {
     this.ownsClient = builder.client == null;
     this.client = ownsClient
-        ? HttpClients.create("fanout-poll", builder.readTimeout, builder.callTimeout())
+        ? HttpClients.create("fanout-poll", builder.readTimeout, builder.effectiveCallTimeout())
         : builder.client;
     this.ownsScheduler = builder.scheduler == null;
     this.scheduler = ownsScheduler ? newScheduler() : builder.scheduler;
@@ -184,7 +184,8 @@ public final class PollerRegistry implements AutoCloseable {
 
     /**
      * The client that polls. By default the registry makes one whose dispatcher runs every poll at
-     * once and whose read timeout is {@link #readTimeout}.
+     * once, whose timeouts are {@link #readTimeout} and {@link #callTimeout}, and which refuses
+     * names under {@code .invalid} without a lookup.
      *
      * <p>Note: a client passed here is used as it is. OkHttp's default dispatcher runs at most 5
      * calls per host, so a sixth URL on one host would wait for one of the first five to answer;
@@ -274,7 +275,7 @@ public final class PollerRegistry implements AutoCloseable {
       return this;
     }
 
-    private Duration callTimeout() {
+    private Duration effectiveCallTimeout() {
       return callTimeout != null ? callTimeout : readTimeout.plusMinutes(1);
     }
 
