@@ -194,7 +194,7 @@ final class Poller implements Callback {
       failures = 0;
       keepValidators(response, delivered);
       delay = timing.delayAfterSuccessNanos(
-          lastStartNanos, System.nanoTime(), TimeUnit.MILLISECONDS.toNanos(freshForMillis));
+          lastStartNanos, System.nanoTime(), headerWaitNanos(freshForMillis));
     }
 
     if (previousFailures > 0) {
@@ -237,8 +237,8 @@ final class Poller implements Callback {
         return;
       }
       failuresNow = ++failures;
-      delay = timing.delayAfterFailureNanos(failuresNow, lastStartNanos, System.nanoTime(),
-          TimeUnit.MILLISECONDS.toNanos(retryAfterMillis));
+      delay = timing.delayAfterFailureNanos(
+          failuresNow, lastStartNanos, System.nanoTime(), headerWaitNanos(retryAfterMillis));
     }
 
     if (failuresNow == 1) {
@@ -248,6 +248,15 @@ final class Poller implements Callback {
           url, failuresNow, why, TimeUnit.NANOSECONDS.toMillis(delay));
     }
     schedule(finished, delay);
+  }
+
+  /**
+   * A wait the upstream's headers asked for, read off the millisecond wall clock, in nanoseconds
+   * and one millisecond longer: the clock's granularity can make the time since receipt look up to
+   * a millisecond longer than it was, and the next request must not come early.
+   */
+  private static long headerWaitNanos(long millis) {
+    return millis > 0 ? TimeUnit.MILLISECONDS.toNanos(millis + 1) : 0;
   }
 
   private synchronized void schedule(Call finished, long delayNanos) {
