@@ -15,6 +15,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +47,8 @@ public final class Fanout implements AutoCloseable {
   private final boolean ownsScheduler;
   private final ScheduledFuture<?> heartbeats;
   private final Set<ClientStream> streams = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger clients = new AtomicInteger();
+  private final int maxClients;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private Fanout(Builder builder) {
@@ -54,6 +57,7 @@ public final class Fanout implements AutoCloseable {
     this.parser =
         new TargetParser(builder.encoders, builder.maxUrlsPerClient, builder.maxTargetLength);
     this.maxPendingBytes = builder.maxPendingBytes;
+    this.maxClients = builder.maxClients;
     this.heartbeatInterval = builder.heartbeatInterval;
     this.shutdownGrace = builder.shutdownGrace;
     this.ownsScheduler = builder.scheduler == null;
@@ -91,10 +95,22 @@ public final class Fanout implements AutoCloseable {
       return refused(e.refusal());
     }
 
-    List<String> spellings = target.urls().stream().map(UpstreamUrl::spelling).toList();
+    List<UpstreamUrl> urls = target.urls();
+    for (int i = 0; i < urls.size(); i++) {
+      String refusal = registry.urlPolicy().refusal(urls.get(i));
+      if (refusal != null) {
+        return refused(Refusal.of(403, "URL " + (i + 1) + " may not be polled: " + refusal));
+      }
+    }
+    if (clients.get() >= maxClients) {
+      return refused(tooManyClients());
+    }
+
+    List<String> spellings = urls.stream().map(UpstreamUrl::spelling).toList();
     CompletionStage<AuthDecision> decision;
     try {
-      decision = authorizer.authorize(new AuthRequest(spellings, request));
+      decision = Objects.requireNonNull(
+          authorizer.authorize(new AuthRequest(spellings, request)), "the authorizer's stage");
     } catch (RuntimeException e) {
       log.warn("Authorizer {} threw", authorizer, e);
       return refused(Refusal.of(503, "authorization failed"));
@@ -115,11 +131,20 @@ public final class Fanout implements AutoCloseable {
       return new Admission.Refused(decision.refusal());
     }
 
+    if (!reserveClient()) {
+      return new Admission.Refused(tooManyClients());
+    }
     ClientStream stream = new ClientStream(
-        target.encoder(), target.urls(), describe(request), maxPendingBytes, streams::remove);
+        target.encoder(), target.urls(), describe(request), maxPendingBytes, this::ended);
     streams.add(stream);
     try {
       stream.attach(registry.subscribe(target.urls(), stream));
+    } catch (RegistryFullException e) {
+      stream.close();
+      return new Admission.Refused(Refusal.of(503, e.getMessage()));
+    } catch (IllegalArgumentException e) {
+      stream.close();
+      return new Admission.Refused(Refusal.of(403, e.getMessage()));
     } catch (IllegalStateException closing) {
       stream.close();
       return new Admission.Refused(Refusal.of(503, "server is shutting down"));
@@ -128,6 +153,25 @@ public final class Fanout implements AutoCloseable {
       stream.finish();
     }
     return new Admission.Admitted(stream);
+  }
+
+  private boolean reserveClient() {
+    for (int count = clients.get(); count < maxClients; count = clients.get()) {
+      if (clients.compareAndSet(count, count + 1)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void ended(ClientStream stream) {
+    if (streams.remove(stream)) {
+      clients.decrementAndGet();
+    }
+  }
+
+  private Refusal tooManyClients() {
+    return Refusal.of(503, "too many clients: at most " + maxClients + "; try again later");
   }
 
   private static String describe(StreamRequest request) {
@@ -154,7 +198,7 @@ public final class Fanout implements AutoCloseable {
 
   /** How many clients are connected now. */
   public int clientCount() {
-    return streams.size();
+    return clients.get();
   }
 
   /**
@@ -211,6 +255,7 @@ public final class Fanout implements AutoCloseable {
     private ScheduledExecutorService scheduler;
     private final Map<String, FrameEncoder> encoders = new LinkedHashMap<>();
     private int maxUrlsPerClient = 64;
+    private int maxClients = 10_000;
     private int maxTargetLength = 8192;
     private long maxPendingBytes = 4L * 1024 * 1024;
     private Duration heartbeatInterval = Duration.ofSeconds(15);
@@ -261,6 +306,12 @@ public final class Fanout implements AutoCloseable {
     /** The most distinct URLs one connection may name. Default 64. */
     public Builder maxUrlsPerClient(int maxUrlsPerClient) {
       this.maxUrlsPerClient = atLeastOne("maxUrlsPerClient", maxUrlsPerClient);
+      return this;
+    }
+
+    /** The most clients connected at once; more are refused with 503. Default 10,000. */
+    public Builder maxClients(int maxClients) {
+      this.maxClients = atLeastOne("maxClients", maxClients);
       return this;
     }
 

@@ -11,6 +11,7 @@ import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import okhttp3.Call;
 import okhttp3.Callback;
@@ -37,8 +38,9 @@ import org.slf4j.LoggerFactory;
  * <p>A 200 admits the client. Any other answer is relayed to the client with its status, its body
  * (up to {@link Builder#maxRelayedBodyBytes}) and its {@code Content-Type}, {@code
  * WWW-Authenticate} and {@code Location} headers. An auth server that cannot be reached or does not
- * answer within {@link Builder#timeout} refuses the client with 503. The call is asynchronous: no
- * thread waits for the auth server.
+ * answer within {@link Builder#timeout} refuses the client with 503, and so does one that already
+ * has {@link Builder#maxConcurrentRequests} requests in flight: the authorizer fails closed. The
+ * call is asynchronous: no thread waits for the auth server.
  *
  * <p>Thread-safe. {@link #close()} stops the HTTP client this authorizer made for itself; a client
  * passed to the builder is left alone.
@@ -55,6 +57,7 @@ public final class HttpAuthorizer implements Authorizer, Closeable {
   private final List<String> forwardedHeaders;
   private final Duration timeout;
   private final int maxRelayedBodyBytes;
+  private final Semaphore inFlight;
   private final AtomicBoolean failing = new AtomicBoolean();
 
   private HttpAuthorizer(Builder builder) {
@@ -66,6 +69,7 @@ public final class HttpAuthorizer implements Authorizer, Closeable {
     this.client = base.newBuilder().callTimeout(builder.timeout).build();
     this.forwardedHeaders = List.copyOf(builder.forwardedHeaders);
     this.maxRelayedBodyBytes = builder.maxRelayedBodyBytes;
+    this.inFlight = new Semaphore(builder.maxConcurrentRequests);
   }
 
   public static Builder newBuilder() {
@@ -79,14 +83,24 @@ public final class HttpAuthorizer implements Authorizer, Closeable {
 
   @Override
   public CompletionStage<AuthDecision> authorize(AuthRequest request) {
-    Request authRequest =
-        new Request.Builder()
-            .url(authUrl)
-            .headers(forwardedHeaders(request.request()))
-            .post(RequestBody.create(String.join(",", request.urls()), TEXT_PLAIN))
-            .build();
+    Request authRequest;
+    try {
+      authRequest = new Request.Builder()
+          .url(authUrl)
+          .headers(forwardedHeaders(request.request()))
+          .post(RequestBody.create(String.join(",", request.urls()), TEXT_PLAIN))
+          .build();
+    } catch (IllegalArgumentException e) {
+      return CompletableFuture.completedFuture(
+          AuthDecision.deny(Refusal.of(400, "a request header cannot be forwarded")));
+    }
+    if (!inFlight.tryAcquire()) {
+      return CompletableFuture.completedFuture(
+          AuthDecision.deny(Refusal.of(503, "auth server busy; try again later")));
+    }
 
     CompletableFuture<AuthDecision> decision = new CompletableFuture<>();
+    decision.whenComplete((answer, error) -> inFlight.release());
     client.newCall(authRequest).enqueue(new Callback() {
       @Override
       public void onResponse(Call call, Response response) {
@@ -114,11 +128,12 @@ public final class HttpAuthorizer implements Authorizer, Closeable {
       }
     }
 
-    String remote = request.remoteAddress();
-    if (remote != null) {
-      List<String> chain = new ArrayList<>(request.header("X-Forwarded-For"));
-      chain.add(remote);
-      headers.set("X-Forwarded-For", String.join(", ", chain));
+    List<String> chain = new ArrayList<>(request.header("X-Forwarded-For"));
+    if (request.remoteAddress() != null) {
+      chain.add(request.remoteAddress());
+    }
+    if (!chain.isEmpty()) {
+      headers.addUnsafeNonAscii("X-Forwarded-For", String.join(", ", chain));
     }
     return headers.build();
   }
@@ -183,6 +198,7 @@ public final class HttpAuthorizer implements Authorizer, Closeable {
     private List<String> forwardedHeaders = List.of("Cookie", "Authorization");
     private Duration timeout = Duration.ofSeconds(5);
     private int maxRelayedBodyBytes = 64 * 1024;
+    private int maxConcurrentRequests = 256;
 
     private Builder() {}
 
@@ -227,6 +243,20 @@ public final class HttpAuthorizer implements Authorizer, Closeable {
             "maxRelayedBodyBytes must not be negative: " + maxRelayedBodyBytes);
       }
       this.maxRelayedBodyBytes = maxRelayedBodyBytes;
+      return this;
+    }
+
+    /**
+     * The most auth requests in flight at once. A client that arrives while the auth server is
+     * that busy is refused with 503 at once, so a slow auth server cannot pile up waiting clients.
+     * Default 256.
+     */
+    public Builder maxConcurrentRequests(int maxConcurrentRequests) {
+      if (maxConcurrentRequests < 1) {
+        throw new IllegalArgumentException(
+            "maxConcurrentRequests must be at least 1: " + maxConcurrentRequests);
+      }
+      this.maxConcurrentRequests = maxConcurrentRequests;
       return this;
     }
 

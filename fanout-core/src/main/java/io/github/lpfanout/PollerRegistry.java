@@ -3,6 +3,7 @@ package io.github.lpfanout;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -10,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.OkHttpClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,14 +45,20 @@ public final class PollerRegistry implements AutoCloseable {
   private final boolean ownsScheduler;
   private final PollTiming timing;
   private final long maxBodyBytes;
+  private final UrlPolicy urlPolicy;
+  private final int maxPolledUrls;
   private final ConcurrentHashMap<String, Topic> topics = new ConcurrentHashMap<>();
+  private final AtomicInteger topicCount = new AtomicInteger();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private PollerRegistry(Builder builder) {
     this.ownsClient = builder.client == null;
-    this.client = ownsClient
+    this.urlPolicy = builder.urlPolicy;
+    OkHttpClient base = ownsClient
         ? HttpClients.create("fanout-poll", builder.readTimeout, builder.effectiveCallTimeout())
         : builder.client;
+    this.client = base.newBuilder().dns(urlPolicy.guard(base.dns())).build();
+    this.maxPolledUrls = builder.maxPolledUrls;
     this.ownsScheduler = builder.scheduler == null;
     this.scheduler = ownsScheduler ? newScheduler() : builder.scheduler;
     this.timing = new PollTiming(builder.minPollGap, builder.initialBackoff, builder.maxBackoff,
@@ -71,8 +79,11 @@ public final class PollerRegistry implements AutoCloseable {
 
   /**
    * Subscribes {@code subscriber} to every URL in {@code urls}, starting a poller for each URL that
-   * has none. URLs with the same canonical form count once.
+   * has none. URLs with the same canonical form count once. Either every URL is subscribed or, if
+   * this throws, none is.
    *
+   * @throws IllegalArgumentException if the URL policy refuses one of the URLs
+   * @throws RegistryFullException if a new poller would exceed {@link Builder#maxPolledUrls}
    * @throws IllegalStateException if the registry is closed
    */
   public Subscription subscribe(Collection<UpstreamUrl> urls, Subscriber subscriber) {
@@ -81,21 +92,38 @@ public final class PollerRegistry implements AutoCloseable {
       throw new IllegalStateException("registry is closed");
     }
 
-    Map<String, UpstreamUrl> distinct = new java.util.LinkedHashMap<>();
+    Map<String, UpstreamUrl> distinct = new LinkedHashMap<>();
     for (UpstreamUrl url : urls) {
+      String refusal = urlPolicy.refusal(url);
+      if (refusal != null) {
+        throw new IllegalArgumentException(url.spelling() + " may not be polled: " + refusal);
+      }
       distinct.putIfAbsent(url.canonical(), url);
     }
-    List<Topic.Entry> entries = new ArrayList<>(distinct.size());
+
+    RegistrySubscription subscription = new RegistrySubscription(this);
     for (UpstreamUrl url : distinct.values()) {
-      entries.add(join(new Topic.Entry(url, subscriber)));
+      Topic.Entry entry = new Topic.Entry(url, subscriber);
+      if (!join(entry)) {
+        subscription.close();
+        throw new RegistryFullException(
+            "no more than " + maxPolledUrls + " upstream URLs are polled at once");
+      }
+      subscription.add(entry);
     }
-    return new RegistrySubscription(this, entries);
+    return subscription;
   }
 
-  private Topic.Entry join(Topic.Entry entry) {
+  /** Adds {@code entry} to its topic, creating it unless that would exceed the limit. */
+  private boolean join(Topic.Entry entry) {
     Topic[] created = new Topic[1];
+    boolean[] full = new boolean[1];
     topics.compute(entry.url().canonical(), (key, topic) -> {
       if (topic == null) {
+        if (!reserveTopic()) {
+          full[0] = true;
+          return null;
+        }
         topic = new Topic(key,
             deliveries -> new Poller(entry.url().url(), client, scheduler, timing, maxBodyBytes,
                 deliveries));
@@ -108,7 +136,16 @@ public final class PollerRegistry implements AutoCloseable {
     if (created[0] != null) {
       created[0].start();
     }
-    return entry;
+    return !full[0];
+  }
+
+  private boolean reserveTopic() {
+    for (int count = topicCount.get(); count < maxPolledUrls; count = topicCount.get()) {
+      if (topicCount.compareAndSet(count, count + 1)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   void leave(Topic.Entry entry) {
@@ -117,6 +154,7 @@ public final class PollerRegistry implements AutoCloseable {
       topic.remove(entry);
       if (topic.isEmpty()) {
         emptied[0] = topic;
+        topicCount.decrementAndGet();
         return null;
       }
       return topic;
@@ -125,6 +163,11 @@ public final class PollerRegistry implements AutoCloseable {
     if (emptied[0] != null) {
       emptied[0].stop();
     }
+  }
+
+  /** The policy every subscribed URL and every connection is checked against. */
+  public UrlPolicy urlPolicy() {
+    return urlPolicy;
   }
 
   /** How many URLs are being polled now. */
@@ -179,8 +222,28 @@ public final class PollerRegistry implements AutoCloseable {
     private Duration callTimeout;
     private Duration maxFreshnessWait = Duration.ofMinutes(5);
     private Duration maxRetryAfter = Duration.ofMinutes(5);
+    private UrlPolicy urlPolicy = UrlPolicy.standard();
+    private int maxPolledUrls = 10_000;
 
     private Builder() {}
+
+    /**
+     * Which upstream URLs may be polled at all. Default {@link UrlPolicy#standard()}: any http or
+     * https URL except link-local and cloud metadata addresses.
+     */
+    public Builder urlPolicy(UrlPolicy urlPolicy) {
+      this.urlPolicy = Objects.requireNonNull(urlPolicy, "urlPolicy");
+      return this;
+    }
+
+    /** The most distinct upstream URLs polled at once. Default 10,000. */
+    public Builder maxPolledUrls(int maxPolledUrls) {
+      if (maxPolledUrls < 1) {
+        throw new IllegalArgumentException("maxPolledUrls must be at least 1: " + maxPolledUrls);
+      }
+      this.maxPolledUrls = maxPolledUrls;
+      return this;
+    }
 
     /**
      * The client that polls. By default the registry makes one whose dispatcher runs every poll at
@@ -304,12 +367,16 @@ public final class PollerRegistry implements AutoCloseable {
 
   private static final class RegistrySubscription implements Subscription {
     private final PollerRegistry registry;
-    private final List<Topic.Entry> entries;
+    private final List<Topic.Entry> entries = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    RegistrySubscription(PollerRegistry registry, List<Topic.Entry> entries) {
+    RegistrySubscription(PollerRegistry registry) {
       this.registry = registry;
-      this.entries = List.copyOf(entries);
+    }
+
+    /** Adds an entry while the subscription is being built, before it is handed out. */
+    void add(Topic.Entry entry) {
+      entries.add(entry);
     }
 
     @Override

@@ -186,29 +186,37 @@ final class TargetParser {
 
   /**
    * Whether the text has a whitespace or control character, raw or percent-encoded: ASCII controls
-   * and space, DEL, C1 controls, and Unicode white space.
+   * and space, DEL, C1 controls, and Unicode white space including the line and paragraph
+   * separators. A run of percent-encoded bytes is read as UTF-8 for this check.
    */
   static boolean hasWhitespaceOrControl(String text) {
     for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (c <= 0x20 || (c >= 0x7f && c <= 0xa0) || Character.isWhitespace(c)
-          || Character.isSpaceChar(c)) {
-        return true;
-      }
-      if (c == '%' && i + 2 < text.length()) {
-        int value = hexByte(text, i + 1);
-        if (value >= 0 && (value <= 0x20 || value == 0x7f)) {
-          return true;
+      if (text.charAt(i) == '%') {
+        ByteArrayOutputStream run = new ByteArrayOutputStream();
+        int end = i;
+        while (end + 2 < text.length() && text.charAt(end) == '%' && hexByte(text, end + 1) >= 0) {
+          run.write(hexByte(text, end + 1));
+          end += 3;
         }
-        if (value == 0xc2 && i + 5 < text.length() && text.charAt(i + 3) == '%') {
-          int next = hexByte(text, i + 4);
-          if (next >= 0x80 && next <= 0xa0) {
+        if (run.size() > 0) {
+          if (new String(run.toByteArray(), StandardCharsets.UTF_8).chars()
+              .anyMatch(c -> isWhitespaceOrControl((char) c))) {
             return true;
           }
+          i = end - 1;
+          continue;
         }
+      }
+      if (isWhitespaceOrControl(text.charAt(i))) {
+        return true;
       }
     }
     return false;
+  }
+
+  private static boolean isWhitespaceOrControl(char c) {
+    return c <= 0x20 || (c >= 0x7f && c <= 0xa0) || Character.isWhitespace(c)
+        || Character.isSpaceChar(c);
   }
 
   /** Percent-decodes once as UTF-8. A {@code +} stays a plus sign. */
@@ -274,10 +282,15 @@ final class TargetParser {
     return -1;
   }
 
-  /** Client input fit for a one-line reason: at most 100 characters, controls replaced. */
+  /**
+   * Client input fit for a one-line reason: at most 100 characters, with controls and white space
+   * other than the plain space replaced.
+   */
   private static String printable(String text) {
     StringBuilder out = new StringBuilder();
-    text.codePoints().limit(100).forEach(c -> out.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+    text.codePoints().limit(100).forEach(c -> out.appendCodePoint(
+        c != ' ' && (Character.isISOControl(c) || Character.isWhitespace(c)
+            || Character.isSpaceChar(c)) ? '?' : c));
     return text.length() > 100 ? out + "..." : out.toString();
   }
 }

@@ -12,9 +12,20 @@ import java.util.List;
  * @param noAuth whether every client is admitted without asking anyone
  * @param host the address to listen on
  * @param port the port to listen on; 0 picks a free one
+ * @param allow the URL prefixes upstreams must start with; empty for the mode's default
+ * @param transport the server that serves the streams: {@code jdk}, {@code jetty} or {@code tomcat}
  * @param help whether the usage was asked for
  */
-record ProxyOptions(String authServer, boolean noAuth, String host, int port, boolean help) {
+record ProxyOptions(
+    String authServer,
+    boolean noAuth,
+    String host,
+    int port,
+    List<String> allow,
+    String transport,
+    boolean help) {
+
+  private static final List<String> TRANSPORTS = List.of("jdk", "jetty", "tomcat");
 
   static final String USAGE = String.join("\n",
       "Usage: java -jar fanout-proxy.jar [options]",
@@ -29,6 +40,11 @@ record ProxyOptions(String authServer, boolean noAuth, String host, int port, bo
       "  --no-auth          admit every client without asking (logs a warning)",
       "  --host=ADDR        address to listen on (default 127.0.0.1)",
       "  --port=N           port to listen on (default 5000; 0 picks a free port)",
+      "  --allow=PREFIX     poll only upstream URLs that start with PREFIX (repeatable); by",
+      "                     default any URL but link-local and cloud metadata addresses with",
+      "                     --auth_server, and loopback upstreams only otherwise",
+      "  --transport=NAME   jdk (the JDK HttpServer, default), jetty or tomcat (the servlet in",
+      "                     embedded Jetty 9.4 or Tomcat 9)",
       "  --help             print this and exit",
       "",
       "With neither --auth_server nor --no-auth the proxy runs in demo mode: no auth, loopback",
@@ -50,6 +66,8 @@ record ProxyOptions(String authServer, boolean noAuth, String host, int port, bo
     String host = "127.0.0.1";
     int port = 5000;
     boolean help = false;
+    List<String> allow = new ArrayList<>();
+    String transport = "jdk";
 
     List<String> rest = new ArrayList<>(List.of(args));
     while (!rest.isEmpty()) {
@@ -68,6 +86,8 @@ record ProxyOptions(String authServer, boolean noAuth, String host, int port, bo
             authServer = value(name, arg, equals, rest);
         case "--host", "-host" -> host = value(name, arg, equals, rest);
         case "--port", "-port" -> port = port(value(name, arg, equals, rest));
+        case "--allow", "-allow" -> allow.add(prefix(value(name, arg, equals, rest)));
+        case "--transport", "-transport" -> transport = value(name, arg, equals, rest);
         default -> throw new IllegalArgumentException("unknown option " + name);
       }
     }
@@ -78,7 +98,12 @@ record ProxyOptions(String authServer, boolean noAuth, String host, int port, bo
     if (authServer != null && okhttp3.HttpUrl.parse(authServer) == null) {
       throw new IllegalArgumentException("--auth_server is not an http or https URL: " + authServer);
     }
-    ProxyOptions options = new ProxyOptions(authServer, noAuth, host, port, help);
+    if (!TRANSPORTS.contains(transport)) {
+      throw new IllegalArgumentException(
+          "--transport must be one of " + String.join(", ", TRANSPORTS) + ": " + transport);
+    }
+    ProxyOptions options = new ProxyOptions(
+        authServer, noAuth, host, port, List.copyOf(allow), transport, help);
     if (options.demo() && !help && !isLoopback(host)) {
       throw new IllegalArgumentException(
           "demo mode listens on loopback only; give --auth_server or --no-auth to use " + host);
@@ -94,6 +119,13 @@ record ProxyOptions(String authServer, boolean noAuth, String host, int port, bo
       throw new IllegalArgumentException(name + " needs a value");
     }
     return rest.remove(0);
+  }
+
+  private static String prefix(String text) {
+    if (okhttp3.HttpUrl.parse(text) == null) {
+      throw new IllegalArgumentException("--allow takes an http or https URL prefix: " + text);
+    }
+    return text;
   }
 
   private static int port(String text) {

@@ -2,10 +2,14 @@ package io.github.lpfanout.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.lpfanout.UpstreamUrl;
+import io.github.lpfanout.UrlPolicy;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ProxyOptionsTest {
@@ -62,6 +66,42 @@ class ProxyOptionsTest {
         IllegalArgumentException.class, () -> ProxyOptions.parse("--host=0.0.0.0"));
 
     assertTrue(e.getMessage().contains("loopback"), e.getMessage());
+  }
+
+  @Test
+  void allowIsRepeatableAndShapesTheUrlPolicy() {
+    ProxyOptions options = ProxyOptions.parse(
+        "--no-auth", "--allow=http://a.example/feeds/", "--allow", "https://b.example/");
+    UrlPolicy policy = FanoutProxy.urlPolicy(options);
+
+    assertEquals(List.of("http://a.example/feeds/", "https://b.example/"), options.allow());
+    assertNull(policy.refusal(UpstreamUrl.of("http://a.example/feeds/1")));
+    assertNull(policy.refusal(UpstreamUrl.of("https://b.example/x")));
+    assertNotNull(policy.refusal(UpstreamUrl.of("http://a.example/admin")));
+    assertThrows(IllegalArgumentException.class, () -> ProxyOptions.parse("--allow=a.example"));
+  }
+
+  @Test
+  void openModesPollOnlyLoopbackUpstreamsByDefault() {
+    UpstreamUrl remote = UpstreamUrl.of("http://api.example/x");
+    UpstreamUrl local = UpstreamUrl.of("http://127.0.0.1:9000/x");
+
+    for (ProxyOptions open : List.of(ProxyOptions.parse(), ProxyOptions.parse("--no-auth"))) {
+      assertNotNull(FanoutProxy.urlPolicy(open).refusal(remote));
+      assertNull(FanoutProxy.urlPolicy(open).refusal(local));
+    }
+    UrlPolicy behindAuth =
+        FanoutProxy.urlPolicy(ProxyOptions.parse("--auth_server=http://127.0.0.1:9/auth"));
+    assertNull(behindAuth.refusal(remote));
+    assertNotNull(behindAuth.refusal(UpstreamUrl.of("http://169.254.169.254/")));
+  }
+
+  @Test
+  void transportDefaultsToJdkAndTakesJettyOrTomcat() {
+    assertEquals("jdk", ProxyOptions.parse().transport());
+    assertEquals("jetty", ProxyOptions.parse("--transport=jetty").transport());
+    assertEquals("tomcat", ProxyOptions.parse("--transport", "tomcat").transport());
+    assertThrows(IllegalArgumentException.class, () -> ProxyOptions.parse("--transport=netty"));
   }
 
   @Test

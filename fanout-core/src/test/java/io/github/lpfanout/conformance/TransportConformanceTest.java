@@ -11,6 +11,7 @@ import io.github.lpfanout.Authorizer;
 import io.github.lpfanout.Fanout;
 import io.github.lpfanout.PollerRegistry;
 import io.github.lpfanout.UpstreamUrl;
+import io.github.lpfanout.UrlPolicy;
 import io.github.lpfanout.testing.Await;
 import io.github.lpfanout.testing.BinRecorder;
 import io.github.lpfanout.testing.RawHttp;
@@ -68,6 +69,7 @@ public abstract class TransportConformanceTest {
   protected ScriptedUpstream upstream;
   protected OkHttpClient client;
   protected Fanout fanout;
+  private Mount mount;
   private final List<AutoCloseable> cleanup = new ArrayList<>();
 
   @BeforeEach
@@ -113,7 +115,7 @@ public abstract class TransportConformanceTest {
   protected String serve(Fanout.Builder builder) throws Exception {
     fanout = builder.build();
     cleanup.add(fanout);
-    Mount mount = mount(fanout);
+    mount = mount(fanout);
     cleanup.add(mount);
     return mount.baseUrl();
   }
@@ -289,11 +291,11 @@ public abstract class TransportConformanceTest {
 
     upstream.answer("/a", "from a");
     assertEquals(new SseRecorder.Event(a, "from a", null), client.next());
-    RecordedRequest forA = upstream.takeRequest(5000);
-    while (forA != null && !forA.getUrl().encodedPath().equals("/a")) {
-      forA = upstream.takeRequest(5000);
+    RecordedRequest request = upstream.takeRequest(5000);
+    while (!request.getUrl().encodedPath().equals("/a")) {
+      request = upstream.takeRequest(5000);
     }
-    assertEquals("since=3", forA.getUrl().encodedQuery());
+    assertEquals("since=3", request.getUrl().encodedQuery());
   }
 
   // --- Polling and fan-out -------------------------------------------------------------------
@@ -558,6 +560,270 @@ public abstract class TransportConformanceTest {
     assertOneLine(answer.body());
     assertEquals(0, authorizations.get());
     assertEquals(0, fanout.registry().pollerCount());
+  }
+
+  // --- Limits and policy ---------------------------------------------------------------------
+
+  @Test
+  public void urlsTheUrlPolicyRefusesGet403BeforeAuthorization() throws Exception {
+    AtomicInteger authorizations = new AtomicInteger();
+    UrlPolicy policy = UrlPolicy.newBuilder().allowPrefix(upstream.url("/allowed/")).build();
+    String base = serve(fanoutBuilder(request -> {
+      authorizations.incrementAndGet();
+      return CompletableFuture.completedFuture(AuthDecision.allow());
+    }).registry(registryBuilder().urlPolicy(policy).build()));
+
+    try (Response response = get(base + "/sse/" + upstream.url("/other"))) {
+      assertEquals(403, response.code());
+      assertOneLine(response.body().string());
+    }
+    try (Response response = get(base + "/sse/http://169.254.169.254/latest/meta-data/")) {
+      assertEquals(403, response.code());
+    }
+    assertEquals(0, authorizations.get());
+    assertEquals(0, fanout.registry().pollerCount());
+
+    SseRecorder allowed = sse(base, upstream.url("/allowed/feed"));
+    upstream.answer("/allowed/feed", "fine");
+    assertEquals("fine", allowed.next().data());
+  }
+
+  @Test
+  public void clientsBeyondTheLimitGet503WhileAdmittedOnesKeepFlowing() throws Exception {
+    String base = serve(fanoutBuilder(Authorizer.allowAll()).maxClients(2));
+    String url = upstream.url("/a");
+    SseRecorder first = sse(base, url);
+    SseRecorder second = sse(base, url);
+    Await.until("two clients", () -> subscribers(url) == 2);
+
+    try (Response response = get(base + "/sse/" + url)) {
+      assertEquals(503, response.code());
+      assertOneLine(response.body().string());
+    }
+    upstream.answer("/a", "still flowing");
+    assertEquals("still flowing", first.next().data());
+    assertEquals("still flowing", second.next().data());
+
+    first.close();
+    Await.until("a place is free", () -> fanout.clientCount() == 1);
+    SseRecorder third = sse(base, url);
+    assertEquals(200, third.awaitOpen().code());
+  }
+
+  @Test
+  public void urlsBeyondThePolledLimitGet503WhileKnownUrlsAreStillServed() throws Exception {
+    String base = serve(fanoutBuilder(Authorizer.allowAll())
+        .registry(registryBuilder().maxPolledUrls(2).build()));
+    String a = upstream.url("/a");
+    String b = upstream.url("/b");
+    SseRecorder first = sse(base, a, b);
+    Await.until("two URLs polled", () -> fanout.registry().pollerCount() == 2);
+
+    try (Response response = get(base + "/sse/" + a + "," + upstream.url("/c"))) {
+      assertEquals(503, response.code());
+      assertOneLine(response.body().string());
+    }
+    assertEquals(1, subscribers(a), "a refused client holds nothing");
+    assertEquals(0, upstream.requestCount("/c"));
+
+    SseRecorder second = sse(base, a);
+    Await.until("a known URL is still served", () -> subscribers(a) == 2);
+    upstream.answer("/a", "shared");
+    assertEquals("shared", first.next().data());
+    assertEquals("shared", second.next().data());
+  }
+
+  // --- Client faults, churn and shutdown -----------------------------------------------------
+
+  @Test
+  public void hundredHealthyClientsKeepTheirPaceBesideAStalledOne() throws Exception {
+    String base = serve(fanoutBuilder(Authorizer.allowAll()).maxPendingBytes(2 * 1024 * 1024));
+    String url = upstream.url("/steady");
+    List<BinRecorder> healthy = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      healthy.add(bin(base, url));
+    }
+    Socket stalled = closeLater(RawHttp.openAndStall(base, rawPath(base) + "/bin/" + url, 4096));
+    Await.until("101 subscribers", () -> subscribers(url) == 101);
+
+    // 6.4 MiB at 20 messages a second: more than the kernel's socket buffers (about 3 MiB here)
+    // and the bound hold for the stalled client, and 1.6 s of slack for each healthy one.
+    int messages = 100;
+    long[] answeredAt = new long[messages];
+    for (int i = 0; i < messages; i++) {
+      byte[] body = new byte[64 * 1024];
+      java.util.Arrays.fill(body, (byte) i);
+      answeredAt[i] = System.nanoTime();
+      upstream.answer("/steady", new MockResponse.Builder().body(new Buffer().write(body)).build());
+      Await.until("message " + i + " taken", () -> upstream.unansweredScripts("/steady") == 0);
+      Thread.sleep(50); // the steady rate of the upstream, not a wait for a result
+    }
+
+    long worstLagNanos = 0;
+    for (int i = 0; i < messages; i++) {
+      for (BinRecorder client : healthy) {
+        BinRecorder.Frame frame = client.next();
+        assertEquals((byte) i, frame.body()[0], "message " + i + " in order");
+        worstLagNanos = Math.max(worstLagNanos, frame.receivedNanos() - answeredAt[i]);
+      }
+    }
+    Await.until("the stalled client dropped", Duration.ofSeconds(20),
+        () -> fanout.clientCount() == 100);
+    assertEquals(100, subscribers(url));
+    assertFalse(stalled.isClosed());
+    System.out.printf("%s: worst lag of 100 healthy clients beside a stalled one: %d ms%n",
+        getClass().getSimpleName(), TimeUnit.NANOSECONDS.toMillis(worstLagNanos));
+  }
+
+  @Test
+  public void clientThatDisconnectsMidFrameIsUnsubscribed() throws Exception {
+    String base = serve(Authorizer.allowAll());
+    String url = upstream.url("/big");
+    Socket client = closeLater(RawHttp.openAndStall(base, rawPath(base) + "/bin/" + url, 65536));
+    Await.until("subscribed", () -> subscribers(url) == 1);
+
+    upstream.answer("/big", new MockResponse.Builder()
+        .body(new Buffer().write(new byte[512 * 1024]))
+        .build());
+    byte[] part = new byte[1000];
+    int read = 0;
+    while (read < part.length) {
+      read += client.getInputStream().read(part, read, part.length - read);
+    }
+    client.close();
+
+    Await.until("unsubscribed", () -> subscribers(url) == 0 && fanout.clientCount() == 0);
+    assertEquals(0, fanout.registry().pollerCount());
+  }
+
+  @Test
+  public void clientThatHalfClosesAndStopsReadingIsDroppedOnceItsBoundFills() throws Exception {
+    String base = serve(fanoutBuilder(Authorizer.allowAll()).maxPendingBytes(256 * 1024));
+    String url = upstream.url("/half");
+    Socket client = closeLater(RawHttp.openAndStall(base, rawPath(base) + "/bin/" + url, 4096));
+    Await.until("subscribed", () -> subscribers(url) == 1);
+    client.shutdownOutput();
+
+    for (int i = 0; i < 200; i++) {
+      upstream.answer("/half", new MockResponse.Builder()
+          .body(new Buffer().write(new byte[64 * 1024]))
+          .build());
+    }
+
+    Await.until("unsubscribed", Duration.ofSeconds(20), () -> subscribers(url) == 0);
+    assertEquals(0, fanout.clientCount());
+  }
+
+  @Test
+  public void tenThousandConnectsAndDisconnectsLeaveNothingBehind() throws Exception {
+    String base = serve(Authorizer.allowAll());
+    String[] urls = {upstream.url("/c0"), upstream.url("/c1"), upstream.url("/c2")};
+    String path = rawPath(base);
+    Set<Thread> threadsBefore = Thread.getAllStackTraces().keySet();
+    long socketsBefore = openSockets();
+
+    int cycles = 10_000;
+    AtomicInteger admitted = new AtomicInteger();
+    AtomicInteger next = new AtomicInteger();
+    List<Thread> workers = new ArrayList<>();
+    for (int w = 0; w < 8; w++) {
+      Thread worker = new Thread(() -> {
+        for (int i = next.getAndIncrement(); i < cycles; i = next.getAndIncrement()) {
+          String format = i % 2 == 0 ? "/sse/" : "/bin/";
+          try (Socket socket = RawHttp.openAndStall(base, path + format + urls[i % 3], 8192)) {
+            if (RawHttp.readStatus(socket) == 200) {
+              admitted.incrementAndGet();
+            }
+          } catch (IOException e) {
+            throw new AssertionError("cycle " + i, e);
+          }
+        }
+      }, "churn-" + w);
+      worker.start();
+      workers.add(worker);
+    }
+    for (Thread worker : workers) {
+      worker.join(TimeUnit.MINUTES.toMillis(2));
+      assertFalse(worker.isAlive(), "churn finished");
+    }
+
+    assertEquals(cycles, admitted.get());
+    Await.until("every stream ended", Duration.ofSeconds(30), () -> fanout.clientCount() == 0);
+    Await.until("every poller stopped", () -> fanout.registry().pollerCount() == 0);
+    for (String url : urls) {
+      assertEquals(0, subscribers(url));
+    }
+    Await.until("sockets back to where they were", Duration.ofSeconds(30),
+        () -> openSockets() <= socketsBefore + 20);
+    // Idle poll and writer threads may wait for reuse a while; what must not happen is growth
+    // with the number of cycles.
+    try {
+      Await.until("the library's threads to settle", Duration.ofSeconds(15),
+          () -> libraryThreadsStartedSince(threadsBefore).size() <= 8);
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + ": " + libraryThreadsStartedSince(threadsBefore));
+    }
+  }
+
+  /** Closes the mount the way an application shuts down: the fanout first, then the server. */
+  @Test
+  public void closingTheFanoutEndsEveryStreamCleanlyAndStopsItsThreads() throws Exception {
+    Set<Thread> before = Thread.getAllStackTraces().keySet();
+    String base = serve(Authorizer.allowAll());
+    String url = upstream.url("/a");
+    List<SseRecorder> clients = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      clients.add(sse(base, url));
+    }
+    Await.until("five subscribers", () -> subscribers(url) == 5);
+    upstream.answer("/a", "before shutdown");
+    for (SseRecorder client : clients) {
+      assertEquals("before shutdown", client.next().data());
+    }
+
+    long started = System.nanoTime();
+    cleanup.remove(mount);
+    mount.close();
+    for (SseRecorder client : clients) {
+      Await.until("the stream ended cleanly", Duration.ofSeconds(5), client::isEnded);
+    }
+    assertEquals(0, fanout.registry().pollerCount());
+    assertEquals(0, fanout.clientCount());
+    assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(5));
+    Await.until("the library's threads stopped", Duration.ofSeconds(5),
+        () -> libraryThreadsStartedSince(before).isEmpty());
+  }
+
+  /** Threads alive now, not alive in {@code before}, that the library names as its own. */
+  private static List<String> libraryThreadsStartedSince(Set<Thread> before) {
+    List<String> names = new ArrayList<>();
+    for (Thread thread : Thread.getAllStackTraces().keySet()) {
+      String name = thread.getName();
+      if (!before.contains(thread) && thread.isAlive()
+          && (name.startsWith("fanout-") || name.startsWith("OkHttp http"))) {
+        names.add(name);
+      }
+    }
+    return names;
+  }
+
+  private static long openSockets() {
+    java.io.File[] descriptors = new java.io.File("/proc/self/fd").listFiles();
+    if (descriptors == null) {
+      return 0;
+    }
+    long sockets = 0;
+    for (java.io.File descriptor : descriptors) {
+      try {
+        if (java.nio.file.Files.readSymbolicLink(descriptor.toPath()).toString()
+            .startsWith("socket:")) {
+          sockets++;
+        }
+      } catch (IOException vanished) {
+        // Closed while we looked.
+      }
+    }
+    return sockets;
   }
 
   // --- Helpers -------------------------------------------------------------------------------

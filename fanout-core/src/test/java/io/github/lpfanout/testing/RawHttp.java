@@ -60,6 +60,18 @@ public final class RawHttp {
     return socket;
   }
 
+  /** Reads the status line of a stream opened with {@link #openAndStall} and returns its code. */
+  public static int readStatus(Socket socket) throws IOException {
+    socket.setSoTimeout(10_000);
+    InputStream in = socket.getInputStream();
+    StringBuilder line = new StringBuilder();
+    for (int c = in.read(); c >= 0 && c != '\n'; c = in.read()) {
+      line.append((char) c);
+    }
+    String[] parts = line.toString().split(" ", 3);
+    return parts.length > 1 ? Integer.parseInt(parts[1]) : -1;
+  }
+
   private static String readAll(InputStream in) throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     byte[] buffer = new byte[8192];

@@ -16,9 +16,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * thread. Each admitted stream is then written by one thread of the handler's writer executor for
  * as long as the client stays: the JDK server's response streams block, so each connected client
  * holds one writer thread. The default executor makes daemon threads named {@code
- * fanout-jdkhttp-N} as they are needed.
+ * fanout-jdkhttp-N} as they are needed, and lets each go after 5 idle seconds.
  *
  * <p>A client that went away is noticed when a write to it fails, at the latest at the next
  * heartbeat. A client too slow for its pending-bytes bound is dropped: its writer is interrupted,
@@ -54,7 +56,8 @@ public final class FanoutHttpHandler implements HttpHandler, AutoCloseable {
 
   /** Serves {@code fanout} with a writer executor of the handler's own. */
   public FanoutHttpHandler(Fanout fanout) {
-    this(fanout, Executors.newCachedThreadPool(daemonThreads()), true);
+    this(fanout, new ThreadPoolExecutor(0, Integer.MAX_VALUE, 5, TimeUnit.SECONDS,
+        new SynchronousQueue<>(), daemonThreads()), true);
   }
 
   /**

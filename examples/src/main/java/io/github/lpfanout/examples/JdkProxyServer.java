@@ -1,0 +1,69 @@
+package io.github.lpfanout.examples;
+
+import com.sun.net.httpserver.HttpServer;
+import io.github.lpfanout.Fanout;
+import io.github.lpfanout.jdkhttp.FanoutHttpHandler;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * The proxy served by {@link FanoutHttpHandler} on the JDK's HttpServer: the handler at {@code /},
+ * the {@link DemoPage} at {@code /demo/}, and in demo mode {@link DemoClock} at {@code
+ * /demo/clock}.
+ *
+ * <p>The server has no executor: both handlers return at once, so its dispatcher thread serves
+ * every request, and each stream is written on a writer thread of the handler's own.
+ */
+final class JdkProxyServer implements ProxyServer {
+  private final HttpServer server;
+  private final FanoutHttpHandler handler;
+  private final ScheduledExecutorService demoTimer;
+
+  private JdkProxyServer(
+      HttpServer server, FanoutHttpHandler handler, ScheduledExecutorService demoTimer) {
+    this.server = server;
+    this.handler = handler;
+    this.demoTimer = demoTimer;
+  }
+
+  /**
+   * Starts serving {@code fanout} on {@code host} and {@code port} (0 picks a free one).
+   *
+   * @throws IOException if the port cannot be bound
+   */
+  static JdkProxyServer start(String host, int port, Fanout fanout, boolean demo)
+      throws IOException {
+    HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 0);
+    FanoutHttpHandler handler = new FanoutHttpHandler(fanout);
+    server.createContext("/", handler);
+    server.createContext(DemoPage.PATH, DemoPage.handler());
+    ScheduledExecutorService timer = null;
+    if (demo) {
+      timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "fanout-demo-clock");
+        thread.setDaemon(true);
+        return thread;
+      });
+      server.createContext("/demo/clock", new DemoClock(timer));
+    }
+    server.start();
+    return new JdkProxyServer(server, handler, timer);
+  }
+
+  @Override
+  public String baseUrl() {
+    InetSocketAddress address = server.getAddress();
+    return ProxyServer.baseUrl(address.getAddress().getHostAddress(), address.getPort());
+  }
+
+  @Override
+  public void close() {
+    handler.close();
+    server.stop(0);
+    if (demoTimer != null) {
+      demoTimer.shutdownNow();
+    }
+  }
+}

@@ -1,0 +1,253 @@
+package io.github.lpfanout.servlet;
+
+import io.github.lpfanout.Admission;
+import io.github.lpfanout.Fanout;
+import io.github.lpfanout.Refusal;
+import io.github.lpfanout.StreamRequest;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Supplier;
+import javax.servlet.AsyncContext;
+import javax.servlet.ServletException;
+import javax.servlet.http.HttpServlet;
+import javax.servlet.http.HttpServletRequest;
+import javax.servlet.http.HttpServletResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves fanout streams from any Servlet container, with async processing and non-blocking
+ * writes.
+ *
+ * <p>Mapped at {@code /fanout/*}, it answers {@code GET /fanout/sse/<url>[,<url>...]}, {@code GET
+ * /fanout/bin/...} and the query form {@code GET /fanout/sse?url=<encoded url>&url=...}; mapped at
+ * {@code /*}, the same without {@code /fanout}. A context path comes in front of either. See {@link
+ * Fanout} for what happens to a request. Other methods than GET are answered with 405.
+ *
+ * <p>The servlet must be registered with async support ({@code <async-supported>true} in {@code
+ * web.xml}, {@code setAsyncSupported(true)} in code); without it every request is answered 500.
+ * Only the Servlet 3.1 API is used, so Servlet 3.1 and 4 containers serve it: Tomcat 9, Jetty 9.4,
+ * Jetty 10 and Jetty 12 with its ee8 environment.
+ *
+ * <h2>Construction and lifecycle</h2>
+ *
+ * <ul>
+ *   <li>{@link #FanoutServlet()}, for {@code web.xml}: {@link #init()} builds a fanout from the
+ *       init parameters below and {@link #destroy()} closes it, so the registry lives exactly as
+ *       long as the web application and stops every thread it started.
+ *   <li>{@link #FanoutServlet(Supplier)}: the same lifecycle with a fanout the supplier builds in
+ *       code when the servlet is initialized.
+ *   <li>{@link #FanoutServlet(Fanout)}: serves a fanout the caller made, shares and closes. {@link
+ *       #destroy()} leaves it open.
+ * </ul>
+ *
+ * <p>Init parameters; durations are written {@code 500ms}, {@code 15s}, {@code 2m}, {@code 1h} or
+ * in ISO-8601 ({@code PT15S}); an unknown name fails {@code init()}:
+ *
+ * <table>
+ *   <caption>Init parameters</caption>
+ *   <tr><th>name</th><th>meaning</th><th>default</th></tr>
+ *   <tr><td>{@code auth-url}</td><td>the auth server that each client's URL list is posted to
+ *       </td><td>required, unless {@code no-auth}</td></tr>
+ *   <tr><td>{@code no-auth}</td><td>{@code true} admits every client without asking (logs a
+ *       warning)</td><td>{@code false}</td></tr>
+ *   <tr><td>{@code auth-timeout}</td><td>how long the auth server may take</td><td>5s</td></tr>
+ *   <tr><td>{@code forwarded-headers}</td><td>comma-separated client headers copied onto the auth
+ *       request</td><td>{@code Cookie, Authorization}</td></tr>
+ *   <tr><td>{@code max-urls-per-client}</td><td>distinct URLs one connection may name</td>
+ *       <td>64</td></tr>
+ *   <tr><td>{@code max-target-length}</td><td>longest request target below the mount point, in
+ *       characters</td><td>8192</td></tr>
+ *   <tr><td>{@code max-pending-bytes}</td><td>bytes queued for a client before it is dropped as
+ *       too slow</td><td>4194304</td></tr>
+ *   <tr><td>{@code heartbeat-interval}</td><td>idle time before a heartbeat is sent</td>
+ *       <td>15s</td></tr>
+ *   <tr><td>{@code shutdown-grace}</td><td>how long {@code destroy()} lets streams drain</td>
+ *       <td>2s</td></tr>
+ *   <tr><td>{@code read-timeout}</td><td>how long an upstream may hold a poll</td><td>2m</td></tr>
+ *   <tr><td>{@code min-poll-gap}</td><td>least time between the starts of two polls of a URL</td>
+ *       <td>100ms</td></tr>
+ *   <tr><td>{@code max-body-bytes}</td><td>largest upstream body delivered</td>
+ *       <td>8388608</td></tr>
+ * </table>
+ *
+ * <h2>Threads</h2>
+ *
+ * <p>{@link #service} runs on a container thread and returns at once: it starts async processing
+ * with no timeout and hands the request to the fanout. Nothing then holds a thread per connection.
+ * The answer is written by whichever thread has something for it: a container thread when the
+ * output becomes writable again, a poller thread when a frame arrives, the heartbeat thread, the
+ * authorizer's thread for the response headers. Writes never block, because each one is made only
+ * after {@code isReady()} returned true, and one connection's output is used by one thread at a
+ * time. A client that does not read fills the container's output buffer, then its own bounded
+ * queue in the fanout, and is then dropped: its response is completed, and the container closes
+ * the connection once the rest cannot be written within its own write or idle timeout.
+ *
+ * <p>A client that goes away is unsubscribed from every URL as soon as the container reports it
+ * ({@code onError}, {@code onComplete}, a failed write), which for an idle stream is at the next
+ * heartbeat at the latest.
+ *
+ * <h2>The request target</h2>
+ *
+ * <p>The URL list is read from the raw request URI, never from the decoded and normalized path
+ * info, so that {@code %2C}, a URL encoded whole and an upstream's own query string arrive as the
+ * client sent them. The servlet strips the context path and servlet path by walking the raw URI
+ * one segment at a time and comparing each decoded segment with the decoded mount path, passing
+ * over empty and {@code .} segments as containers do when they map a request; everything after
+ * the mount point, query string included, goes to the fanout. If the container resolved {@code
+ * ..} segments inside the mount path itself, the request is refused with 400. Mapped as the
+ * default servlet ({@code /}), the target is everything after the context path.
+ *
+ * <p>Containers refuse some targets before any servlet sees them, with 400. The query form,
+ * {@code /sse?url=<encoded url>}, is refused by none. For the path form, Tomcat 9 needs these
+ * {@code Connector} attributes (in {@code server.xml}, or {@code Connector.setProperty} in code):
+ *
+ * <ul>
+ *   <li>{@code encodedSolidusHandling="passthrough"} for an encoded slash {@code %2F}, as in a URL
+ *       encoded whole ({@code http%3A%2F%2Fa%2Fx}); {@code encodedReverseSolidusHandling=
+ *       "passthrough"} for {@code %5C}. Passthrough leaves them encoded for every application on
+ *       the connector, which is safe; {@code decode} would also work here but changes how other
+ *       applications map such paths.
+ *   <li>{@code relaxedPathChars} and {@code relaxedQueryChars}, for instance <code>
+ *       "&lt;&gt;[\]^`{|}</code>, for characters that RFC 3986 does not allow unencoded and that
+ *       upstream URLs often contain, such as {@code ?ids=[1,2]} or {@code a|b}.
+ * </ul>
+ *
+ * <p>Jetty 9.4 in its default compliance mode ({@code HttpCompliance.RFC7230}) passes all of
+ * these. A collapsed {@code //} after the scheme and an empty segment are passed by both
+ * containers. A target with {@code %00} or another encoded control character is refused by both,
+ * as the fanout would refuse it anyway.
+ *
+ * <p>Note: a container may also limit the length of the request line (Tomcat's {@code
+ * maxHttpHeaderSize}, Jetty's {@code HttpConfiguration.requestHeaderSize}, both 8 KiB by default),
+ * which caps the URL list before {@code max-target-length} does. Keep {@code heartbeat-interval}
+ * shorter than the connector's idle timeout (Jetty's is 30 s by default), or idle streams are cut.
+ */
+public final class FanoutServlet extends HttpServlet {
+  private static final long serialVersionUID = 1L;
+  private static final Logger log = LoggerFactory.getLogger(FanoutServlet.class);
+
+  private final transient Supplier<Fanout> factory;
+  private final transient boolean owns;
+  private transient volatile Fanout fanout;
+
+  /** Builds its fanout from the init parameters when initialized; see the class description. */
+  public FanoutServlet() {
+    this.factory = null;
+    this.owns = true;
+  }
+
+  /** Serves {@code fanout}, which the caller closes after the servlet is destroyed. */
+  public FanoutServlet(Fanout fanout) {
+    Objects.requireNonNull(fanout, "fanout");
+    this.factory = () -> fanout;
+    this.owns = false;
+    this.fanout = fanout;
+  }
+
+  /** Calls {@code factory} when initialized and closes what it returned when destroyed. */
+  public FanoutServlet(Supplier<Fanout> factory) {
+    this.factory = Objects.requireNonNull(factory, "factory");
+    this.owns = true;
+  }
+
+  @Override
+  public void init() throws ServletException {
+    if (owns) {
+      fanout = factory == null
+          ? InitParameters.fanout(getServletConfig())
+          : Objects.requireNonNull(factory.get(), "the fanout factory returned null");
+    }
+  }
+
+  /** The fanout this servlet serves; null before {@link #init()} when the servlet makes it. */
+  public Fanout fanout() {
+    return fanout;
+  }
+
+  @Override
+  protected void service(HttpServletRequest request, HttpServletResponse response)
+      throws IOException {
+    if (!request.getMethod().equals("GET")) {
+      response.setHeader("Allow", "GET");
+      sendNow(response, Refusal.of(405, "only GET opens a stream"));
+      return;
+    }
+    Fanout current = fanout;
+    if (current == null) {
+      sendNow(response, Refusal.of(503, "the fanout servlet is not initialized"));
+      return;
+    }
+    if (!request.isAsyncSupported()) {
+      log.warn("FanoutServlet {} is not registered with async support; set async-supported",
+          getServletName());
+      sendNow(response, Refusal.of(500, "the fanout servlet needs async support"));
+      return;
+    }
+
+    String target = relativeTarget(request);
+    AsyncContext async = request.startAsync();
+    async.setTimeout(0);
+    StreamWriter writer = new StreamWriter(async, response);
+    async.addListener(writer);
+    if (target == null) {
+      writer.refuse(Refusal.of(400, "the request target does not start with the mount point"));
+      return;
+    }
+
+    StreamRequest stream = StreamRequest.of(target, headers(request), request.getRemoteAddr());
+    current.open(stream).whenComplete((admission, error) -> {
+      if (error != null) {
+        log.warn("Opening {} failed", stream, error);
+        writer.admit(new Admission.Refused(Refusal.of(503, "the stream could not be opened")));
+      } else {
+        writer.admit(admission);
+      }
+    });
+  }
+
+  /**
+   * The raw target below the mount point: the undecoded path after the context and servlet path,
+   * then the raw query. Null if the mount point cannot be found in the raw path.
+   */
+  static String relativeTarget(HttpServletRequest request) {
+    String mountPath = request.getServletContext().getContextPath();
+    if (request.getPathInfo() != null) {
+      mountPath += request.getServletPath();
+    }
+    return MountPoint.relativeTarget(request.getRequestURI(), mountPath, request.getQueryString());
+  }
+
+  private static Map<String, List<String>> headers(HttpServletRequest request) {
+    Map<String, List<String>> headers = new LinkedHashMap<>();
+    for (String name : Collections.list(request.getHeaderNames())) {
+      headers.computeIfAbsent(name, n -> new ArrayList<>())
+          .addAll(Collections.list(request.getHeaders(name)));
+    }
+    return headers;
+  }
+
+  /** Sends a refusal on the request thread, for answers decided before async processing. */
+  private static void sendNow(HttpServletResponse response, Refusal refusal) throws IOException {
+    response.setStatus(refusal.status());
+    refusal.headers().forEach((name, values) -> values.forEach(v -> response.addHeader(name, v)));
+    byte[] body = refusal.body();
+    response.setContentLength(body.length);
+    response.getOutputStream().write(body);
+  }
+
+  /** Closes the fanout if this servlet made it, which ends every stream and stops its threads. */
+  @Override
+  public void destroy() {
+    Fanout current = fanout;
+    if (owns && current != null) {
+      fanout = null;
+      current.close();
+    }
+  }
+}

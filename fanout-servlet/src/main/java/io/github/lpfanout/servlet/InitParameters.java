@@ -1,0 +1,166 @@
+package io.github.lpfanout.servlet;
+
+import io.github.lpfanout.Authorizer;
+import io.github.lpfanout.Fanout;
+import io.github.lpfanout.HttpAuthorizer;
+import io.github.lpfanout.PollerRegistry;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.Function;
+import javax.servlet.ServletConfig;
+import javax.servlet.ServletException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Builds a {@link Fanout} from a servlet's init parameters; see {@link FanoutServlet}. */
+final class InitParameters {
+  private static final Logger log = LoggerFactory.getLogger(FanoutServlet.class);
+
+  static final String AUTH_URL = "auth-url";
+  static final String NO_AUTH = "no-auth";
+  static final String AUTH_TIMEOUT = "auth-timeout";
+  static final String FORWARDED_HEADERS = "forwarded-headers";
+  static final String MAX_URLS_PER_CLIENT = "max-urls-per-client";
+  static final String MAX_TARGET_LENGTH = "max-target-length";
+  static final String MAX_PENDING_BYTES = "max-pending-bytes";
+  static final String HEARTBEAT_INTERVAL = "heartbeat-interval";
+  static final String SHUTDOWN_GRACE = "shutdown-grace";
+  static final String READ_TIMEOUT = "read-timeout";
+  static final String MIN_POLL_GAP = "min-poll-gap";
+  static final String MAX_BODY_BYTES = "max-body-bytes";
+
+  private static final Set<String> KNOWN = Set.of(
+      AUTH_URL, NO_AUTH, AUTH_TIMEOUT, FORWARDED_HEADERS, MAX_URLS_PER_CLIENT, MAX_TARGET_LENGTH,
+      MAX_PENDING_BYTES, HEARTBEAT_INTERVAL, SHUTDOWN_GRACE, READ_TIMEOUT, MIN_POLL_GAP,
+      MAX_BODY_BYTES);
+
+  private final ServletConfig config;
+
+  private InitParameters(ServletConfig config) {
+    this.config = config;
+  }
+
+  /**
+   * A new fanout as the init parameters say.
+   *
+   * @throws ServletException naming the parameter, if one is unknown or invalid, or if neither
+   *     {@code auth-url} nor {@code no-auth=true} is given
+   */
+  static Fanout fanout(ServletConfig config) throws ServletException {
+    InitParameters parameters = new InitParameters(config);
+    try {
+      return parameters.build();
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw new ServletException(
+          "FanoutServlet " + config.getServletName() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private Fanout build() {
+    for (String name : Collections.list(config.getInitParameterNames())) {
+      if (!KNOWN.contains(name)) {
+        throw new IllegalArgumentException("unknown init parameter " + name + "; known are "
+            + KNOWN.stream().sorted().toList());
+      }
+    }
+
+    PollerRegistry.Builder registry = PollerRegistry.newBuilder();
+    set(READ_TIMEOUT, InitParameters::duration, registry::readTimeout);
+    set(MIN_POLL_GAP, InitParameters::duration, registry::minPollGap);
+    set(MAX_BODY_BYTES, InitParameters::number, registry::maxBodyBytes);
+
+    Fanout.Builder fanout = Fanout.newBuilder();
+    set(MAX_URLS_PER_CLIENT, text -> Math.toIntExact(number(text)), fanout::maxUrlsPerClient);
+    set(MAX_TARGET_LENGTH, text -> Math.toIntExact(number(text)), fanout::maxTargetLength);
+    set(MAX_PENDING_BYTES, InitParameters::number, fanout::maxPendingBytes);
+    set(HEARTBEAT_INTERVAL, InitParameters::duration, fanout::heartbeatInterval);
+    set(SHUTDOWN_GRACE, InitParameters::duration, fanout::shutdownGrace);
+    return fanout.authorizer(authorizer()).registry(registry.build()).build();
+  }
+
+  private Authorizer authorizer() {
+    String authUrl = value(AUTH_URL);
+    String noAuth = value(NO_AUTH);
+    boolean allowAll = noAuth != null && flag(NO_AUTH, noAuth);
+    if (authUrl != null && allowAll) {
+      throw new IllegalArgumentException(AUTH_URL + " and " + NO_AUTH + "=true exclude each other");
+    }
+    if (authUrl == null && !allowAll) {
+      throw new IllegalArgumentException("set init parameter " + AUTH_URL
+          + " to the auth server's URL, or " + NO_AUTH + "=true to admit every client");
+    }
+    if (allowAll) {
+      log.warn("FanoutServlet {} runs without authorization: every client may subscribe to any URL",
+          config.getServletName());
+      return Authorizer.allowAll();
+    }
+
+    HttpAuthorizer.Builder http = HttpAuthorizer.newBuilder().authUrl(authUrl);
+    set(AUTH_TIMEOUT, InitParameters::duration, http::timeout);
+    set(FORWARDED_HEADERS, InitParameters::names, http::forwardedHeaders);
+    return http.build();
+  }
+
+  private <T> void set(String name, Function<String, T> parse, Function<T, ?> setter) {
+    String text = value(name);
+    if (text == null) {
+      return;
+    }
+    T parsed;
+    try {
+      parsed = parse.apply(text);
+    } catch (IllegalArgumentException | ArithmeticException | DateTimeParseException e) {
+      throw new IllegalArgumentException("init parameter " + name + " is not valid: " + text, e);
+    }
+    setter.apply(parsed);
+  }
+
+  private String value(String name) {
+    String value = config.getInitParameter(name);
+    return value == null || value.isBlank() ? null : value.strip();
+  }
+
+  private static boolean flag(String name, String text) {
+    return switch (text.toLowerCase(Locale.ROOT)) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new IllegalArgumentException(
+          "init parameter " + name + " must be true or false: " + text);
+    };
+  }
+
+  /** A whole number of bytes or items. */
+  private static long number(String text) {
+    return Long.parseLong(text.replace("_", ""));
+  }
+
+  /**
+   * A duration: a whole number followed by {@code ms}, {@code s}, {@code m} or {@code h}, or an
+   * ISO-8601 duration such as {@code PT15S}.
+   */
+  static Duration duration(String text) {
+    String lower = text.toLowerCase(Locale.ROOT);
+    if (lower.startsWith("p")) {
+      return Duration.parse(text);
+    }
+    if (lower.endsWith("ms")) {
+      return Duration.ofMillis(Long.parseLong(lower.substring(0, lower.length() - 2).strip()));
+    }
+    long amount = Long.parseLong(lower.substring(0, lower.length() - 1).strip());
+    return switch (lower.charAt(lower.length() - 1)) {
+      case 's' -> Duration.ofSeconds(amount);
+      case 'm' -> Duration.ofMinutes(amount);
+      case 'h' -> Duration.ofHours(amount);
+      default -> throw new IllegalArgumentException("use a unit of ms, s, m or h: " + text);
+    };
+  }
+
+  private static List<String> names(String text) {
+    return Arrays.stream(text.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+  }
+}

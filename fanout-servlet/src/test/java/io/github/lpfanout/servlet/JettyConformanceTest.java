@@ -1,0 +1,28 @@
+package io.github.lpfanout.servlet;
+
+import io.github.lpfanout.Fanout;
+import io.github.lpfanout.conformance.TransportConformanceTest;
+
+/**
+ * Runs the transport conformance suite against the servlet in embedded Jetty, mounted at {@code /*} in the root context.
+ */
+class JettyConformanceTest extends TransportConformanceTest {
+
+  @Override
+  protected Mount mount(Fanout fanout) throws Exception {
+    EmbeddedContainer container = EmbeddedContainer.Kind.JETTY
+        .start(EmbeddedContainer.Mount.of("", "/*", new FanoutServlet(fanout)));
+    return new Mount() {
+      @Override
+      public String baseUrl() {
+        return container.base();
+      }
+
+      @Override
+      public void close() throws Exception {
+        fanout.close();
+        container.close();
+      }
+    };
+  }
+}
