@@ -224,7 +224,7 @@ public final class Fanout implements AutoCloseable {
 
     heartbeats.cancel(false);
     if (ownsScheduler) {
-      scheduler.shutdownNow();
+      HttpClients.stop(scheduler);
     }
     if (authorizer instanceof AutoCloseable closeable) {
       try {

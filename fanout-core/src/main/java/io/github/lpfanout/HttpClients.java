@@ -50,19 +50,37 @@ final class HttpClients {
         .build();
   }
 
-  /** Cancels every call of a client made by {@link #create} and stops its threads. */
+  /**
+   * Cancels every call of a client made by {@link #create} and stops its threads, waiting a moment
+   * for them to end so that a web container stopping the application finds none left.
+   */
   static void shutdown(OkHttpClient client) {
     client.dispatcher().cancelAll();
-    client.dispatcher().executorService().shutdownNow();
     client.connectionPool().evictAll();
+    stop(client.dispatcher().executorService());
   }
 
-  /** A factory of daemon threads named {@code prefix-1}, {@code prefix-2}, and so on. */
+  /** Interrupts an executor's threads and waits up to a second for them to end. */
+  static void stop(ExecutorService executor) {
+    executor.shutdownNow();
+    try {
+      executor.awaitTermination(1, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * A factory of daemon threads named {@code prefix-1}, {@code prefix-2}, and so on. They carry no
+   * context class loader, so that neither they nor threads started from them (OkHttp's shared
+   * task runner) pin a web application's class loader.
+   */
   static ThreadFactory daemonThreads(String prefix) {
     AtomicInteger count = new AtomicInteger();
     return runnable -> {
       Thread thread = new Thread(runnable, prefix + "-" + count.incrementAndGet());
       thread.setDaemon(true);
+      thread.setContextClassLoader(null);
       return thread;
     };
   }

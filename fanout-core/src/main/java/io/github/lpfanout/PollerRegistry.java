@@ -202,7 +202,7 @@ public final class PollerRegistry implements AutoCloseable {
       topic.stop();
     }
     if (ownsScheduler) {
-      scheduler.shutdownNow();
+      HttpClients.stop(scheduler);
     }
     if (ownsClient) {
       HttpClients.shutdown(client);
