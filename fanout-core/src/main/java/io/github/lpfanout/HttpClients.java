@@ -8,6 +8,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.Dispatcher;
+import okhttp3.Dns;
 import okhttp3.OkHttpClient;
 
 /** Creates and disposes of the OkHttp clients the library makes when the caller passes none. */
@@ -18,9 +19,19 @@ final class HttpClients {
   /**
    * A client whose dispatcher runs every call at once, on daemon threads named {@code
    * threadPrefix-N}, so that long polls to one host never queue behind each other and an idle
-   * library never keeps the JVM alive.
+   * library never keeps the JVM alive. It has no call timeout, and refuses names under {@code
+   * .invalid} without a lookup.
    */
   static OkHttpClient create(String threadPrefix, Duration readTimeout) {
+    return create(threadPrefix, readTimeout, Duration.ZERO);
+  }
+
+  /**
+   * Like {@link #create(String, Duration)}, with a bound on each whole call, from the connect to
+   * the last byte of the body, so that an upstream that trickles its body cannot hold a call for
+   * ever by keeping each read under the read timeout. {@link Duration#ZERO} means no bound.
+   */
+  static OkHttpClient create(String threadPrefix, Duration readTimeout, Duration callTimeout) {
     ExecutorService executor =
         new ThreadPoolExecutor(
             0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
@@ -31,6 +42,8 @@ final class HttpClients {
     return new OkHttpClient.Builder()
         .dispatcher(dispatcher)
         .readTimeout(readTimeout)
+        .callTimeout(callTimeout)
+        .dns(new ReservedNameDns(Dns.SYSTEM))
         .connectTimeout(Duration.ofSeconds(10))
         .retryOnConnectionFailure(false)
         .followRedirects(false)
