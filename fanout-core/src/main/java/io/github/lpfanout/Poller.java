@@ -157,6 +157,9 @@ final class Poller implements Callback {
       }
     } catch (IOException e) {
       failed(finished, e.toString(), null);
+    } catch (RuntimeException e) {
+      log.warn("Polling {} failed unexpectedly; backing off", url, e);
+      failed(finished, e.toString(), null);
     }
   }
 
@@ -171,7 +174,8 @@ final class Poller implements Callback {
       return null;
     }
     BufferedSource source = body.source();
-    if (source.request(maxBodyBytes + 1)) {
+    long oneMore = maxBodyBytes == Long.MAX_VALUE ? Long.MAX_VALUE : maxBodyBytes + 1;
+    if (source.request(oneMore)) {
       return null;
     }
     return source.getBuffer().readByteArray();
