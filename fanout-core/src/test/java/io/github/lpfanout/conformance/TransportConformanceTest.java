@@ -14,6 +14,7 @@ import io.github.lpfanout.UpstreamUrl;
 import io.github.lpfanout.UrlPolicy;
 import io.github.lpfanout.testing.Await;
 import io.github.lpfanout.testing.BinRecorder;
+import io.github.lpfanout.testing.FaultReport;
 import io.github.lpfanout.testing.RawHttp;
 import io.github.lpfanout.testing.ScriptedUpstream;
 import io.github.lpfanout.testing.SseRecorder;
@@ -400,11 +401,9 @@ public abstract class TransportConformanceTest {
       java.util.Arrays.fill(body, (byte) i);
       upstream.answer("/big", new MockResponse.Builder().body(new Buffer().write(body)).build());
     }
-    for (int i = 0; i < messages; i++) {
-      BinRecorder.Frame frame = healthy.next();
-      assertEquals(64 * 1024, frame.body().length);
-      assertEquals((byte) i, frame.body()[0], "message " + i + " in order");
-    }
+    Delivery delivery = receiveNumbered(healthy, messages, null);
+    FaultReport.record(fault("stalled client beside 1 healthy"), 1, delivery.count(), messages);
+    assertEquals(messages, delivery.count(), "messages the healthy client got in order");
 
     Await.until("the stalled client dropped", Duration.ofSeconds(20),
         () -> fanout.clientCount() == 1);
@@ -666,14 +665,15 @@ public abstract class TransportConformanceTest {
       Thread.sleep(50); // the steady rate of the upstream, not a wait for a result
     }
 
+    int delivered = 0;
     long worstLagNanos = 0;
-    for (int i = 0; i < messages; i++) {
-      for (BinRecorder client : healthy) {
-        BinRecorder.Frame frame = client.next();
-        assertEquals((byte) i, frame.body()[0], "message " + i + " in order");
-        worstLagNanos = Math.max(worstLagNanos, frame.receivedNanos() - answeredAt[i]);
-      }
+    for (BinRecorder client : healthy) {
+      Delivery delivery = receiveNumbered(client, messages, answeredAt);
+      delivered += delivery.count();
+      worstLagNanos = Math.max(worstLagNanos, delivery.worstLagNanos());
     }
+    FaultReport.record(fault("stalled client beside 100 healthy"), 1, delivered, 100 * messages);
+    assertEquals(100 * messages, delivered, "messages the healthy clients got in order");
     Await.until("the stalled client dropped", Duration.ofSeconds(20),
         () -> fanout.clientCount() == 100);
     assertEquals(100, subscribers(url));
@@ -686,39 +686,44 @@ public abstract class TransportConformanceTest {
   public void clientThatDisconnectsMidFrameIsUnsubscribed() throws Exception {
     String base = serve(Authorizer.allowAll());
     String url = upstream.url("/big");
+    BinRecorder healthy = bin(base, url);
     Socket client = closeLater(RawHttp.openAndStall(base, rawPath(base) + "/bin/" + url, 65536));
-    Await.until("subscribed", () -> subscribers(url) == 1);
+    Await.until("subscribed", () -> subscribers(url) == 2);
 
-    upstream.answer("/big", new MockResponse.Builder()
-        .body(new Buffer().write(new byte[512 * 1024]))
-        .build());
+    answerNumbered("/big", 0, 1, 512 * 1024);
     byte[] part = new byte[1000];
     int read = 0;
     while (read < part.length) {
       read += client.getInputStream().read(part, read, part.length - read);
     }
     client.close();
+    answerNumbered("/big", 1, 5, 64 * 1024);
 
-    Await.until("unsubscribed", () -> subscribers(url) == 0 && fanout.clientCount() == 0);
-    assertEquals(0, fanout.registry().pollerCount());
+    Delivery delivery = receiveNumbered(healthy, 6, null);
+    FaultReport.record(fault("client gone mid-frame"), 1, delivery.count(), 6);
+    assertEquals(6, delivery.count());
+    Await.until("unsubscribed", () -> subscribers(url) == 1 && fanout.clientCount() == 1);
   }
 
   @Test
   public void clientThatHalfClosesAndStopsReadingIsDroppedOnceItsBoundFills() throws Exception {
-    String base = serve(fanoutBuilder(Authorizer.allowAll()).maxPendingBytes(256 * 1024));
+    String base = serve(fanoutBuilder(Authorizer.allowAll())
+        .registry(registryBuilder().minPollGap(Duration.ofMillis(20)).build())
+        .maxPendingBytes(1024 * 1024));
     String url = upstream.url("/half");
+    BinRecorder healthy = bin(base, url);
     Socket client = closeLater(RawHttp.openAndStall(base, rawPath(base) + "/bin/" + url, 4096));
-    Await.until("subscribed", () -> subscribers(url) == 1);
+    Await.until("subscribed", () -> subscribers(url) == 2);
     client.shutdownOutput();
 
-    for (int i = 0; i < 200; i++) {
-      upstream.answer("/half", new MockResponse.Builder()
-          .body(new Buffer().write(new byte[64 * 1024]))
-          .build());
-    }
+    int messages = 150;
+    answerNumbered("/half", 0, messages, 64 * 1024);
+    Delivery delivery = receiveNumbered(healthy, messages, null);
+    FaultReport.record(fault("client half-closed, not reading"), 1, delivery.count(), messages);
+    assertEquals(messages, delivery.count());
 
-    Await.until("unsubscribed", Duration.ofSeconds(20), () -> subscribers(url) == 0);
-    Await.until("the stream ended", () -> fanout.clientCount() == 0);
+    Await.until("unsubscribed", Duration.ofSeconds(20), () -> subscribers(url) == 1);
+    Await.until("the stream ended", () -> fanout.clientCount() == 1);
   }
 
   @Test
@@ -728,6 +733,8 @@ public abstract class TransportConformanceTest {
     String path = rawPath(base);
     Set<Thread> threadsBefore = Thread.getAllStackTraces().keySet();
     long socketsBefore = openSockets();
+    BinRecorder healthy = bin(base, urls[0]);
+    Await.until("the healthy client subscribed", () -> subscribers(urls[0]) == 1);
 
     int cycles = 10_000;
     AtomicInteger admitted = new AtomicInteger();
@@ -749,12 +756,22 @@ public abstract class TransportConformanceTest {
       worker.start();
       workers.add(worker);
     }
+    int messages = 20;
+    for (int i = 0; i < messages; i++) {
+      answerNumbered("/c0", i, 1, 1024);
+      Thread.sleep(50); // messages spread over the churn, not a wait for a result
+    }
     for (Thread worker : workers) {
       worker.join(TimeUnit.MINUTES.toMillis(2));
       assertFalse(worker.isAlive(), "churn finished");
     }
 
+    Delivery delivery = receiveNumbered(healthy, messages, null);
+    FaultReport.record(fault("10,000 connect/disconnect cycles"), cycles, delivery.count(),
+        messages);
+    assertEquals(messages, delivery.count());
     assertEquals(cycles, admitted.get());
+    healthy.close();
     Await.until("every stream ended", Duration.ofSeconds(30), () -> fanout.clientCount() == 0);
     Await.until("every poller stopped", () -> fanout.registry().pollerCount() == 0);
     for (String url : urls) {
@@ -834,6 +851,50 @@ public abstract class TransportConformanceTest {
   }
 
   // --- Helpers -------------------------------------------------------------------------------
+
+  /** What one client got of a numbered sequence: how many in order, and the worst lag. */
+  private record Delivery(int count, long worstLagNanos) {}
+
+  /**
+   * Answers {@code count} requests for {@code path} with bodies of {@code size} bytes, each filled
+   * with its number, starting at {@code first}.
+   */
+  private void answerNumbered(String path, int first, int count, int size) {
+    for (int i = first; i < first + count; i++) {
+      byte[] body = new byte[size];
+      java.util.Arrays.fill(body, (byte) i);
+      upstream.answer(path, new MockResponse.Builder().body(new Buffer().write(body)).build());
+    }
+  }
+
+  /**
+   * Reads frames numbered 0 to {@code messages - 1} and returns how many arrived in order before
+   * the first one that was missing or out of place; with {@code answeredAt}, also the worst time
+   * from an answer to its frame's arrival.
+   */
+  private static Delivery receiveNumbered(BinRecorder client, int messages, long[] answeredAt) {
+    long worstLag = 0;
+    for (int i = 0; i < messages; i++) {
+      BinRecorder.Frame frame;
+      try {
+        frame = client.next();
+      } catch (AssertionError | InterruptedException missing) {
+        return new Delivery(i, worstLag);
+      }
+      if (frame.body().length == 0 || frame.body()[0] != (byte) i) {
+        return new Delivery(i, worstLag);
+      }
+      if (answeredAt != null) {
+        worstLag = Math.max(worstLag, frame.receivedNanos() - answeredAt[i]);
+      }
+    }
+    return new Delivery(messages, worstLag);
+  }
+
+  /** A fault's name in the report, with the transport it was injected into. */
+  private String fault(String name) {
+    return name + " (" + getClass().getSimpleName().replace("ConformanceTest", "") + ")";
+  }
 
   private static String rawPath(String base) {
     String path = java.net.URI.create(base).getRawPath();
