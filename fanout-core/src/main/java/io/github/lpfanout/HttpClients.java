@@ -45,7 +45,8 @@ final class HttpClients {
         .callTimeout(callTimeout)
         .dns(new ReservedNameDns(Dns.SYSTEM))
         .connectTimeout(Duration.ofSeconds(10))
-        .retryOnConnectionFailure(false)
+        // A pooled connection that a keep-alive server closed is retried on a new one.
+        .retryOnConnectionFailure(true)
         .followRedirects(false)
         .build();
   }
