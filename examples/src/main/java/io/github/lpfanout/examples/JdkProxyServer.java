@@ -5,6 +5,7 @@ import io.github.lpfanout.Fanout;
 import io.github.lpfanout.jdkhttp.FanoutHttpHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 
@@ -13,17 +14,24 @@ import java.util.concurrent.ScheduledExecutorService;
  * the {@link DemoPage} at {@code /demo/}, and in demo mode {@link DemoClock} at {@code
  * /demo/clock}.
  *
- * <p>The server has no executor: both handlers return at once, so its dispatcher thread serves
- * every request, and each stream is written on a writer thread of the handler's own.
+ * <p>The server gets an executor of its own: the JDK server reads each request's line and headers
+ * on the thread that will run the handler, so without one a client that sends its request slowly
+ * would hold the dispatcher thread and stall every other client. A request that takes longer than
+ * 30 seconds to arrive is cut off ({@code sun.net.httpserver.maxReqTime}, unless set otherwise).
+ * Each admitted stream is written on a writer thread of the handler's own.
  */
 final class JdkProxyServer implements ProxyServer {
+  private static final String MAX_REQUEST_SECONDS = "sun.net.httpserver.maxReqTime";
+
   private final HttpServer server;
+  private final ExecutorService requests;
   private final FanoutHttpHandler handler;
   private final ScheduledExecutorService demoTimer;
 
-  private JdkProxyServer(
-      HttpServer server, FanoutHttpHandler handler, ScheduledExecutorService demoTimer) {
+  private JdkProxyServer(HttpServer server, ExecutorService requests, FanoutHttpHandler handler,
+      ScheduledExecutorService demoTimer) {
     this.server = server;
+    this.requests = requests;
     this.handler = handler;
     this.demoTimer = demoTimer;
   }
@@ -35,7 +43,16 @@ final class JdkProxyServer implements ProxyServer {
    */
   static JdkProxyServer start(String host, int port, Fanout fanout, boolean demo)
       throws IOException {
+    if (System.getProperty(MAX_REQUEST_SECONDS) == null) {
+      System.setProperty(MAX_REQUEST_SECONDS, "30");
+    }
     HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 0);
+    ExecutorService requests = Executors.newCachedThreadPool(runnable -> {
+      Thread thread = new Thread(runnable, "fanout-jdkhttp-request");
+      thread.setDaemon(true);
+      return thread;
+    });
+    server.setExecutor(requests);
     FanoutHttpHandler handler = new FanoutHttpHandler(fanout);
     server.createContext("/", handler);
     server.createContext(DemoPage.PATH, DemoPage.handler());
@@ -49,7 +66,7 @@ final class JdkProxyServer implements ProxyServer {
       server.createContext("/demo/clock", new DemoClock(timer));
     }
     server.start();
-    return new JdkProxyServer(server, handler, timer);
+    return new JdkProxyServer(server, requests, handler, timer);
   }
 
   @Override
@@ -62,6 +79,7 @@ final class JdkProxyServer implements ProxyServer {
   public void close() {
     handler.close();
     server.stop(0);
+    requests.shutdownNow();
     if (demoTimer != null) {
       demoTimer.shutdownNow();
     }
