@@ -6,6 +6,8 @@ import io.github.lpfanout.PollerRegistry;
 import io.github.lpfanout.UrlPolicy;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -106,7 +108,13 @@ public final class FanoutProxy implements AutoCloseable {
     out.println("fanout proxy listening on " + baseUrl() + " (" + mode + ", "
         + options.transport() + ")");
     if (options.demo()) {
-      out.println("Try:  curl -N " + baseUrl() + "/sse/" + baseUrl() + "/demo/clock");
+      String clock = baseUrl() + "/demo/clock";
+      // The JDK server refuses the brackets of an IPv6 address in a path; the query form has none.
+      String stream = clock.contains("[")
+          ? "-g '" + baseUrl() + "/sse?url=" + URLEncoder.encode(clock, StandardCharsets.UTF_8)
+              + "'"
+          : baseUrl() + "/sse/" + clock;
+      out.println("Try:  curl -N " + stream);
       out.println("Or open " + baseUrl() + DemoPage.PATH + " in a browser");
     }
     out.flush();

@@ -2,6 +2,7 @@ package io.github.lpfanout.examples;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import okhttp3.HttpUrl;
 
 /**
  * One transport's server for the runnable proxy: serves a fanout at {@code /} and, in demo mode,
@@ -19,7 +20,10 @@ interface ProxyServer extends AutoCloseable {
   @Override
   void close();
 
-  /** {@code http://<address>:<port>}, with an IPv6 address in brackets. */
+  /**
+   * {@code http://<address>:<port>} in canonical form, with an IPv6 address compressed and in
+   * brackets, so that a URL built on it is accepted as an upstream URL as it is.
+   */
   static String baseUrl(String host, int port) {
     String address;
     try {
@@ -27,6 +31,7 @@ interface ProxyServer extends AutoCloseable {
     } catch (UnknownHostException e) {
       address = host;
     }
-    return "http://" + (address.contains(":") ? "[" + address + "]" : address) + ":" + port;
+    String url = new HttpUrl.Builder().scheme("http").host(address).port(port).build().toString();
+    return url.substring(0, url.length() - 1);
   }
 }
