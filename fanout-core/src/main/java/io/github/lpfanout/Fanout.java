@@ -169,7 +169,8 @@ public final class Fanout implements AutoCloseable {
     List<String> spellings = urls.stream().map(UpstreamUrl::spelling).toList();
     CompletionStage<AuthDecision> decision;
     try {
-      decision = authorizer.authorize(new AuthRequest(spellings, request));
+      decision = Objects.requireNonNull(
+          authorizer.authorize(new AuthRequest(spellings, request)), "the authorizer's stage");
     } catch (RuntimeException e) {
       log.warn("Authorizer {} threw", authorizer, e);
       return refused(Refusal.of(503, "authorization failed"));
@@ -259,8 +260,8 @@ public final class Fanout implements AutoCloseable {
 
   /**
    * Answers a request to the postback endpoint (see {@link Postbacks}), publishing its body to
-   * the URL it names if it proves the secret. Runs on the calling thread and may deliver the
-   * message to subscribers on it before it returns.
+   * the URL it names if it proves the secret. Runs on the calling thread; the message is then
+   * delivered on the registry's delivery thread.
    *
    * @param method the request method; only {@code POST} publishes
    * @param request the raw target, the headers, including {@code Content-Type}, and the address
@@ -383,7 +384,7 @@ public final class Fanout implements AutoCloseable {
 
     heartbeats.cancel(false);
     if (ownsScheduler) {
-      scheduler.shutdownNow();
+      HttpClients.stop(scheduler);
     }
     if (authorizer instanceof AutoCloseable closeable) {
       try {

@@ -92,7 +92,8 @@ public final class HttpAuthorizer implements Authorizer, Closeable {
           .build();
     } catch (IllegalArgumentException e) {
       return CompletableFuture.completedFuture(
-          AuthDecision.deny(Refusal.of(400, "a request header cannot be forwarded")));
+          AuthDecision.deny(Refusal.of(400, "a request header cannot be forwarded: "
+              + e.getMessage().replaceAll("\\p{Cntrl}", "?"))));
     }
     if (!inFlight.tryAcquire()) {
       return CompletableFuture.completedFuture(
@@ -109,6 +110,9 @@ public final class HttpAuthorizer implements Authorizer, Closeable {
           recovered();
         } catch (IOException e) {
           decision.complete(unavailable(e));
+        } catch (RuntimeException e) {
+          log.warn("Reading the answer of auth server {} failed", authUrl, e);
+          decision.complete(AuthDecision.deny(Refusal.of(502, "auth server answer unreadable")));
         }
       }
 
@@ -124,15 +128,19 @@ public final class HttpAuthorizer implements Authorizer, Closeable {
     Headers.Builder headers = new Headers.Builder();
     for (String name : forwardedHeaders) {
       for (String value : request.header(name)) {
+        if (value.chars().anyMatch(c -> (c < 0x20 && c != '\t') || c == 0x7f)) {
+          throw new IllegalArgumentException(name + " holds a control character");
+        }
         headers.addUnsafeNonAscii(name, value);
       }
     }
 
-    String remote = request.remoteAddress();
-    if (remote != null) {
-      List<String> chain = new ArrayList<>(request.header("X-Forwarded-For"));
-      chain.add(remote);
-      headers.set("X-Forwarded-For", String.join(", ", chain));
+    List<String> chain = new ArrayList<>(request.header("X-Forwarded-For"));
+    if (request.remoteAddress() != null) {
+      chain.add(request.remoteAddress());
+    }
+    if (!chain.isEmpty()) {
+      headers.addUnsafeNonAscii("X-Forwarded-For", String.join(", ", chain));
     }
     return headers.build();
   }
@@ -140,6 +148,11 @@ public final class HttpAuthorizer implements Authorizer, Closeable {
   private AuthDecision decide(Response response) throws IOException {
     if (response.code() == 200) {
       return AuthDecision.allow();
+    }
+    if (response.code() < 200 || response.code() > 599) {
+      log.warn("Auth server {} answered with status {}, which cannot be relayed",
+          authUrl, response.code());
+      return AuthDecision.deny(Refusal.of(502, "auth server answered with an invalid status"));
     }
 
     Map<String, List<String>> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);

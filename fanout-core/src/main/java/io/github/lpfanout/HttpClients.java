@@ -8,6 +8,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.Dispatcher;
+import okhttp3.Dns;
 import okhttp3.OkHttpClient;
 
 /** Creates and disposes of the OkHttp clients the library makes when the caller passes none. */
@@ -18,9 +19,19 @@ final class HttpClients {
   /**
    * A client whose dispatcher runs every call at once, on daemon threads named {@code
    * threadPrefix-N}, so that long polls to one host never queue behind each other and an idle
-   * library never keeps the JVM alive.
+   * library never keeps the JVM alive. It has no call timeout, and refuses names under {@code
+   * .invalid} without a lookup.
    */
   static OkHttpClient create(String threadPrefix, Duration readTimeout) {
+    return create(threadPrefix, readTimeout, Duration.ZERO);
+  }
+
+  /**
+   * Like {@link #create(String, Duration)}, with a bound on each whole call, from the connect to
+   * the last byte of the body, so that an upstream that trickles its body cannot hold a call for
+   * ever by keeping each read under the read timeout. {@link Duration#ZERO} means no bound.
+   */
+  static OkHttpClient create(String threadPrefix, Duration readTimeout, Duration callTimeout) {
     ExecutorService executor =
         new ThreadPoolExecutor(
             0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
@@ -31,25 +42,46 @@ final class HttpClients {
     return new OkHttpClient.Builder()
         .dispatcher(dispatcher)
         .readTimeout(readTimeout)
+        .callTimeout(callTimeout)
+        .dns(new ReservedNameDns(Dns.SYSTEM))
         .connectTimeout(Duration.ofSeconds(10))
-        .retryOnConnectionFailure(false)
+        // A pooled connection that a keep-alive server closed is retried on a new one.
+        .retryOnConnectionFailure(true)
         .followRedirects(false)
         .build();
   }
 
-  /** Cancels every call of a client made by {@link #create} and stops its threads. */
+  /**
+   * Cancels every call of a client made by {@link #create} and stops its threads, waiting a moment
+   * for them to end so that a web container stopping the application finds none left.
+   */
   static void shutdown(OkHttpClient client) {
     client.dispatcher().cancelAll();
-    client.dispatcher().executorService().shutdownNow();
     client.connectionPool().evictAll();
+    stop(client.dispatcher().executorService());
   }
 
-  /** A factory of daemon threads named {@code prefix-1}, {@code prefix-2}, and so on. */
+  /** Interrupts an executor's threads and waits up to a second for them to end. */
+  static void stop(ExecutorService executor) {
+    executor.shutdownNow();
+    try {
+      executor.awaitTermination(1, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * A factory of daemon threads named {@code prefix-1}, {@code prefix-2}, and so on. They carry no
+   * context class loader, so that neither they nor threads started from them (OkHttp's shared
+   * task runner) pin a web application's class loader.
+   */
   static ThreadFactory daemonThreads(String prefix) {
     AtomicInteger count = new AtomicInteger();
     return runnable -> {
       Thread thread = new Thread(runnable, prefix + "-" + count.incrementAndGet());
       thread.setDaemon(true);
+      thread.setContextClassLoader(null);
       return thread;
     };
   }

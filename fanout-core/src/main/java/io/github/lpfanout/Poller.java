@@ -20,8 +20,20 @@ import org.slf4j.LoggerFactory;
 /**
  * Polls one upstream URL, one request at a time, and hands each good response body to its topic.
  *
+ * <p>Between requests it keeps what the upstream said: the {@code ETag} and {@code Last-Modified}
+ * of the last delivered response, sent back as {@code If-None-Match} and {@code If-Modified-Since}
+ * so that a 304 can say "nothing new" (a success that delivers nothing); how long that response
+ * stays fresh, which holds back the next request; and a {@code Retry-After} on a failure, which
+ * holds back the retry. {@link PacingHeaders} reads those headers and {@link PollTiming} turns
+ * them into a delay.
+ *
  * <p>The loop's state is guarded by {@code this}; the topic, and so every subscriber, is called
- * without that lock held.
+ * without that lock held, on the HTTP client's dispatcher thread.
+ *
+ * <p>Note: a response that is not delivered (a body over the cap, cut off, or malformed) leaves
+ * the validators as they were, so the retry asks for the same message again. A long-poll server
+ * that steps through its messages by validator and has one over the cap keeps answering it, and
+ * the URL stays failing, at the longest backoff, until the upstream changes.
  */
 final class Poller implements Callback {
   private static final Logger log = LoggerFactory.getLogger(Poller.class);
@@ -31,7 +43,6 @@ final class Poller implements Callback {
   private final ScheduledExecutorService scheduler;
   private final PollTiming timing;
   private final long maxBodyBytes;
-  private final Request request;
   private final Consumer<Message> topic;
 
   private boolean started;
@@ -40,6 +51,8 @@ final class Poller implements Callback {
   private ScheduledFuture<?> next;
   private long lastStartNanos;
   private int failures;
+  private String etag;
+  private String lastModified;
 
   Poller(
       HttpUrl url,
@@ -54,7 +67,6 @@ final class Poller implements Callback {
     this.scheduler = scheduler;
     this.timing = timing;
     this.maxBodyBytes = maxBodyBytes;
-    this.request = new Request.Builder().url(url).get().build();
   }
 
   void start() {
@@ -99,11 +111,23 @@ final class Poller implements Callback {
         return;
       }
       next = null;
-      newCall = client.newCall(request);
+      newCall = client.newCall(conditionalRequest());
       call = newCall;
       lastStartNanos = System.nanoTime();
     }
     newCall.enqueue(this);
+  }
+
+  /** A GET of the URL carrying the validators of the last delivered response. */
+  private synchronized Request conditionalRequest() {
+    Request.Builder request = new Request.Builder().url(url).get();
+    if (etag != null) {
+      request.header("If-None-Match", etag);
+    }
+    if (lastModified != null) {
+      request.header("If-Modified-Since", lastModified);
+    }
+    return request.build();
   }
 
   @Override
@@ -112,29 +136,36 @@ final class Poller implements Callback {
       if (!isCurrent(finished)) {
         return;
       }
+      if (response.code() == 304) {
+        succeeded(finished, response, false);
+        return;
+      }
       if (!response.isSuccessful()) {
-        failed(finished, "HTTP " + response.code());
+        failed(finished, "HTTP " + response.code(), response);
         return;
       }
       byte[] body = readBody(response.body());
       if (body == null) {
-        failed(finished, "body larger than " + maxBodyBytes + " bytes");
+        failed(finished, "body larger than " + maxBodyBytes + " bytes", null);
         return;
       }
 
       Message message = new Message(url.toString(), body, response.header("Content-Type"));
       if (isCurrent(finished)) {
         topic.accept(message);
-        succeeded(finished);
+        succeeded(finished, response, true);
       }
     } catch (IOException e) {
-      failed(finished, e.toString());
+      failed(finished, e.toString(), null);
+    } catch (RuntimeException e) {
+      log.warn("Polling {} failed unexpectedly; backing off", url, e);
+      failed(finished, e.toString(), null);
     }
   }
 
   @Override
   public void onFailure(Call failed, IOException e) {
-    failed(failed, e.toString());
+    failed(failed, e.toString(), null);
   }
 
   /** Reads the whole body, or returns null if it is larger than the cap. */
@@ -143,28 +174,66 @@ final class Poller implements Callback {
       return null;
     }
     BufferedSource source = body.source();
-    if (source.request(maxBodyBytes + 1)) {
+    long oneMore = maxBodyBytes == Long.MAX_VALUE ? Long.MAX_VALUE : maxBodyBytes + 1;
+    if (source.request(oneMore)) {
       return null;
     }
     return source.getBuffer().readByteArray();
   }
 
-  private void succeeded(Call finished) {
+  /**
+   * Ends a poll that worked: {@code delivered} if its body went to the topic, or a 304. Either way
+   * the failure count is reset, and the next request waits while the response is fresh.
+   */
+  private void succeeded(Call finished, Response response, boolean delivered) {
+    long freshForMillis = PacingHeaders.freshForMillis(
+        response.headers(), response.receivedResponseAtMillis(), System.currentTimeMillis());
     int previousFailures;
     long delay;
     synchronized (this) {
+      if (stopped || call != finished) {
+        return;
+      }
       previousFailures = failures;
       failures = 0;
-      delay = timing.delayAfterSuccessNanos(lastStartNanos, System.nanoTime());
+      keepValidators(response, delivered);
+      delay = timing.delayAfterSuccessNanos(
+          lastStartNanos, System.nanoTime(), headerWaitNanos(freshForMillis));
     }
 
     if (previousFailures > 0) {
       log.info("Upstream {} recovered after {} failed polls", url, previousFailures);
     }
+    if (log.isDebugEnabled()) {
+      log.debug("Upstream {} answered {}{}, next poll in {} ms", url, response.code(),
+          freshForMillis > 0 ? ", fresh for " + freshForMillis + " ms" : "",
+          TimeUnit.NANOSECONDS.toMillis(delay));
+    }
     schedule(finished, delay);
   }
 
-  private void failed(Call finished, String reason) {
+  /**
+   * Remembers the validators to send next time. A delivered response replaces both, so one without
+   * validators clears them; a 304 keeps them, updating any it repeats.
+   */
+  private void keepValidators(Response response, boolean delivered) {
+    String newEtag = response.header("ETag");
+    String newLastModified = response.header("Last-Modified");
+    if (delivered || newEtag != null) {
+      etag = newEtag;
+    }
+    if (delivered || newLastModified != null) {
+      lastModified = newLastModified;
+    }
+  }
+
+  /** Ends a poll that failed; {@code response} is the refusal, if the upstream answered. */
+  private void failed(Call finished, String reason, Response response) {
+    long retryAfterMillis = response == null ? 0 : PacingHeaders.retryAfterMillis(
+        response.headers(), response.receivedResponseAtMillis(), System.currentTimeMillis());
+    String why =
+        retryAfterMillis > 0 ? reason + ", Retry-After " + retryAfterMillis + " ms" : reason;
+
     int failuresNow;
     long delay;
     synchronized (this) {
@@ -172,16 +241,26 @@ final class Poller implements Callback {
         return;
       }
       failuresNow = ++failures;
-      delay = timing.delayAfterFailureNanos(failuresNow, lastStartNanos, System.nanoTime());
+      delay = timing.delayAfterFailureNanos(
+          failuresNow, lastStartNanos, System.nanoTime(), headerWaitNanos(retryAfterMillis));
     }
 
     if (failuresNow == 1) {
-      log.warn("Upstream {} failing ({}), backing off", url, reason);
+      log.warn("Upstream {} failing ({}), backing off", url, why);
     } else {
       log.debug("Upstream {} failed {} times in a row ({}), next try in {} ms",
-          url, failuresNow, reason, TimeUnit.NANOSECONDS.toMillis(delay));
+          url, failuresNow, why, TimeUnit.NANOSECONDS.toMillis(delay));
     }
     schedule(finished, delay);
+  }
+
+  /**
+   * A wait the upstream's headers asked for, read off the millisecond wall clock, in nanoseconds
+   * and one millisecond longer: the clock's granularity can make the time since receipt look up to
+   * a millisecond longer than it was, and the next request must not come early.
+   */
+  private static long headerWaitNanos(long millis) {
+    return millis > 0 ? TimeUnit.MILLISECONDS.toNanos(millis + 1) : 0;
   }
 
   private synchronized void schedule(Call finished, long delayNanos) {

@@ -31,6 +31,14 @@ import org.slf4j.LoggerFactory;
  * delivers nothing and is retried with exponential backoff and jitter, reset by a success. When
  * the last subscriber of a URL leaves, its in-flight call is cancelled and nothing more is sent.
  *
+ * <p>A poller is a polite HTTP client. It sends the {@code ETag} and {@code Last-Modified} of the
+ * last delivered response back as {@code If-None-Match} and {@code If-Modified-Since}; a 304
+ * answer delivers nothing and counts as a success. After a 2xx or 304 that says it stays fresh
+ * ({@code Cache-Control: s-maxage} or {@code max-age}, or {@code Expires}, aged by {@code Age} and
+ * {@code Date}), the next request waits until it goes stale, for at most {@link
+ * Builder#maxFreshnessWait}. A failing answer's {@code Retry-After} (seconds or an HTTP date) is
+ * waited out when it is longer than the backoff, for at most {@link Builder#maxRetryAfter}.
+ *
  * <p>Every message gets a {@link MessageId}: this registry's {@link #run()} and a sequence that
  * grows with each message, across all URLs. Each URL keeps its recent messages (see {@link
  * History}), so that a subscriber can start from the latest one, or from where a client that
@@ -64,14 +72,15 @@ public final class PollerRegistry implements AutoCloseable {
   private PollerRegistry(Builder builder) {
     this.ownsClient = builder.client == null;
     this.urlPolicy = builder.urlPolicy;
-    OkHttpClient base =
-        ownsClient ? HttpClients.create("fanout-poll", builder.readTimeout) : builder.client;
+    OkHttpClient base = ownsClient
+        ? HttpClients.create("fanout-poll", builder.readTimeout, builder.effectiveCallTimeout())
+        : builder.client;
     this.client = base.newBuilder().dns(urlPolicy.guard(base.dns())).build();
     this.maxPolledUrls = builder.maxPolledUrls;
     this.ownsScheduler = builder.scheduler == null;
     this.scheduler = ownsScheduler ? newScheduler() : builder.scheduler;
-    this.timing =
-        new PollTiming(builder.minPollGap, builder.initialBackoff, builder.maxBackoff);
+    this.timing = new PollTiming(builder.minPollGap, builder.initialBackoff, builder.maxBackoff,
+        builder.maxFreshnessWait, builder.maxRetryAfter);
     this.maxBodyBytes = builder.maxBodyBytes;
     this.delivery = newDeliveryExecutor();
     this.journal = new Journal(builder.history, topics::get, delivery);
@@ -295,14 +304,14 @@ public final class PollerRegistry implements AutoCloseable {
     }
 
     journal.close();
-    delivery.shutdownNow();
+    HttpClients.stop(delivery);
     List<Topic> all = new ArrayList<>(topics.values());
     topics.clear();
     for (Topic topic : all) {
       topic.stop();
     }
     if (ownsScheduler) {
-      scheduler.shutdownNow();
+      HttpClients.stop(scheduler);
     }
     if (ownsClient) {
       HttpClients.shutdown(client);
@@ -319,6 +328,9 @@ public final class PollerRegistry implements AutoCloseable {
     private Duration initialBackoff = Duration.ofMillis(500);
     private Duration maxBackoff = Duration.ofSeconds(30);
     private long maxBodyBytes = 8L * 1024 * 1024;
+    private Duration callTimeout;
+    private Duration maxFreshnessWait = Duration.ofMinutes(5);
+    private Duration maxRetryAfter = Duration.ofMinutes(5);
     private UrlPolicy urlPolicy = UrlPolicy.standard();
     private int maxPolledUrls = 10_000;
     private History history = History.standard();
@@ -370,7 +382,8 @@ public final class PollerRegistry implements AutoCloseable {
 
     /**
      * The client that polls. By default the registry makes one whose dispatcher runs every poll at
-     * once and whose read timeout is {@link #readTimeout}.
+     * once, whose timeouts are {@link #readTimeout} and {@link #callTimeout}, and which refuses
+     * names under {@code .invalid} without a lookup.
      *
      * <p>Note: a client passed here is used as it is. OkHttp's default dispatcher runs at most 5
      * calls per host, so a sixth URL on one host would wait for one of the first five to answer;
@@ -427,12 +440,56 @@ public final class PollerRegistry implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The longest one whole poll may take on the registry's own client, from the connect to the
+     * last byte of the body, so that an upstream trickling its body byte by byte, each within the
+     * read timeout, is cut off. It bounds the wait for news too, so it must be longer than the
+     * longest hold of a long-poll upstream. Default {@link #readTimeout} plus 1 minute (3 minutes
+     * with the default read timeout).
+     */
+    public Builder callTimeout(Duration callTimeout) {
+      this.callTimeout = positive("callTimeout", callTimeout);
+      return this;
+    }
+
+    /**
+     * The longest a response that says it stays fresh ({@code Cache-Control: max-age} or {@code
+     * s-maxage}, or {@code Expires}) may hold back the next request for its URL, so that a very
+     * long max-age does not silence a URL for days. {@link Duration#ZERO} ignores freshness and
+     * polls again after {@link #minPollGap}. Default 5 minutes.
+     */
+    public Builder maxFreshnessWait(Duration maxFreshnessWait) {
+      this.maxFreshnessWait = notNegative("maxFreshnessWait", maxFreshnessWait);
+      return this;
+    }
+
+    /**
+     * The longest a failing answer's {@code Retry-After} may hold back the retry of its URL; a
+     * longer one is cut to this. {@link Duration#ZERO} ignores {@code Retry-After} and retries
+     * after the backoff alone. Default 5 minutes.
+     */
+    public Builder maxRetryAfter(Duration maxRetryAfter) {
+      this.maxRetryAfter = notNegative("maxRetryAfter", maxRetryAfter);
+      return this;
+    }
+
+    private Duration effectiveCallTimeout() {
+      return callTimeout != null ? callTimeout : readTimeout.plusMinutes(1);
+    }
+
     public PollerRegistry build() {
       if (maxBackoff.compareTo(initialBackoff) < 0) {
         throw new IllegalStateException(
             "maxBackoff " + maxBackoff + " is shorter than initialBackoff " + initialBackoff);
       }
       return new PollerRegistry(this);
+    }
+
+    private static Duration notNegative(String name, Duration value) {
+      if (value.isNegative()) {
+        throw new IllegalArgumentException(name + " must not be negative: " + value);
+      }
+      return value;
     }
 
     private static Duration positive(String name, Duration value) {

@@ -165,11 +165,73 @@ final class TargetParser {
       throw new BadTarget(400, where + " has user info, which is not allowed");
     }
 
+    if (hasSchemeAfterComma(spelling)) {
+      throw new BadTarget(400, where + " has a comma followed by http: or https:, which would read"
+          + " as two URLs; encode that comma as %2C");
+    }
+
     HttpUrl url = HttpUrl.parse(spelling);
     if (url == null) {
       throw new BadTarget(400, where + " is not a valid URL: " + printable(spelling));
     }
+    String notNormal = notInNormalForm(spelling, colon, url);
+    if (notNormal != null) {
+      throw new BadTarget(400, where + " " + notNormal);
+    }
     return new UpstreamUrl(spelling, url.newBuilder().fragment(null).build());
+  }
+
+  private static boolean hasSchemeAfterComma(String spelling) {
+    for (int i = spelling.indexOf(','); i >= 0; i = spelling.indexOf(',', i + 1)) {
+      if (startsWithScheme(spelling, i + 1)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Why the spelling would be polled as a different URL than it reads, or null if it would not.
+   * OkHttp resolves dot segments, reads a backslash as a slash and canonicalizes the host, so a
+   * spelling that differs from its parsed form in any of these ways is refused: the authorizer
+   * must be asked about the URL that is polled, not about a text that only looks like another.
+   * Case and a default port are the differences allowed, as they are in the canonical form.
+   */
+  private static String notInNormalForm(String spelling, int colon, HttpUrl url) {
+    if (!spelling.startsWith("//", colon + 1)) {
+      return "must start with " + url.scheme() + "://";
+    }
+    int authorityStart = colon + 3;
+    int queryStart = indexOfAny(spelling, "?#");
+    String beforeQuery = queryStart < 0 ? spelling : spelling.substring(0, queryStart);
+    if (beforeQuery.indexOf('\\') >= 0) {
+      return "has a backslash before its query; write / instead";
+    }
+
+    int pathStart = indexOfAny(beforeQuery.substring(authorityStart), "/");
+    String authority = pathStart < 0
+        ? beforeQuery.substring(authorityStart)
+        : beforeQuery.substring(authorityStart, authorityStart + pathStart);
+    String host = authority;
+    int portColon = authority.lastIndexOf(':');
+    if (portColon > authority.lastIndexOf(']')) {
+      host = authority.substring(0, portColon);
+    }
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    if (!host.equalsIgnoreCase(url.host())) {
+      return "has its host in a form that is not canonical; write " + url.host();
+    }
+
+    String path = pathStart < 0 ? "" : beforeQuery.substring(authorityStart + pathStart);
+    for (String segment : path.split("/", -1)) {
+      String dots = segment.replace("%2e", ".").replace("%2E", ".");
+      if (dots.equals(".") || dots.equals("..")) {
+        return "has a dot segment (. or ..) in its path";
+      }
+    }
+    return null;
   }
 
   private static boolean hasUserInfo(String spelling, int colon) {
@@ -186,29 +248,37 @@ final class TargetParser {
 
   /**
    * Whether the text has a whitespace or control character, raw or percent-encoded: ASCII controls
-   * and space, DEL, C1 controls, and Unicode white space.
+   * and space, DEL, C1 controls, and Unicode white space including the line and paragraph
+   * separators. A run of percent-encoded bytes is read as UTF-8 for this check.
    */
   static boolean hasWhitespaceOrControl(String text) {
     for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (c <= 0x20 || (c >= 0x7f && c <= 0xa0) || Character.isWhitespace(c)
-          || Character.isSpaceChar(c)) {
-        return true;
-      }
-      if (c == '%' && i + 2 < text.length()) {
-        int value = hexByte(text, i + 1);
-        if (value >= 0 && (value <= 0x20 || value == 0x7f)) {
-          return true;
+      if (text.charAt(i) == '%') {
+        ByteArrayOutputStream run = new ByteArrayOutputStream();
+        int end = i;
+        while (end + 2 < text.length() && text.charAt(end) == '%' && hexByte(text, end + 1) >= 0) {
+          run.write(hexByte(text, end + 1));
+          end += 3;
         }
-        if (value == 0xc2 && i + 5 < text.length() && text.charAt(i + 3) == '%') {
-          int next = hexByte(text, i + 4);
-          if (next >= 0x80 && next <= 0xa0) {
+        if (run.size() > 0) {
+          if (new String(run.toByteArray(), StandardCharsets.UTF_8).chars()
+              .anyMatch(c -> isWhitespaceOrControl((char) c))) {
             return true;
           }
+          i = end - 1;
+          continue;
         }
+      }
+      if (isWhitespaceOrControl(text.charAt(i))) {
+        return true;
       }
     }
     return false;
+  }
+
+  private static boolean isWhitespaceOrControl(char c) {
+    return c <= 0x20 || (c >= 0x7f && c <= 0xa0) || Character.isWhitespace(c)
+        || Character.isSpaceChar(c);
   }
 
   /** Percent-decodes once as UTF-8. A {@code +} stays a plus sign. */
@@ -274,10 +344,15 @@ final class TargetParser {
     return -1;
   }
 
-  /** Client input fit for a one-line reason: at most 100 characters, controls replaced. */
+  /**
+   * Client input fit for a one-line reason: at most 100 characters, with controls and white space
+   * other than the plain space replaced.
+   */
   private static String printable(String text) {
     StringBuilder out = new StringBuilder();
-    text.codePoints().limit(100).forEach(c -> out.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+    text.codePoints().limit(100).forEach(c -> out.appendCodePoint(
+        c != ' ' && (Character.isISOControl(c) || Character.isWhitespace(c)
+            || Character.isSpaceChar(c)) ? '?' : c));
     return text.length() > 100 ? out + "..." : out.toString();
   }
 }

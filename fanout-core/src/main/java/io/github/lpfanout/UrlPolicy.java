@@ -65,6 +65,21 @@ public final class UrlPolicy {
   }
 
   /**
+   * The policy for a deployment configured only by a list of allowed prefixes, as the runnable
+   * proxy and the servlet's init parameters are: the prefixes if any are given; otherwise {@link
+   * #standard()} when an authorizer decides on each client, and {@link #loopbackOnly()} when every
+   * client is admitted, since anyone who reaches such a server chooses what it fetches.
+   */
+  public static UrlPolicy forDeployment(List<String> allowedPrefixes, boolean admitsEveryone) {
+    if (allowedPrefixes.isEmpty()) {
+      return admitsEveryone ? loopbackOnly() : standard();
+    }
+    Builder policy = newBuilder();
+    allowedPrefixes.forEach(policy::allowPrefix);
+    return policy.build();
+  }
+
+  /**
    * Returns why {@code url} may not be polled, as a short phrase, or null if it may. Host names are
    * not resolved here; their addresses are checked at connect time.
    */
@@ -81,6 +96,9 @@ public final class UrlPolicy {
     }
 
     InetAddress literal = ipLiteral(parsed.host());
+    if (looksNumeric(parsed.host()) && literal == null) {
+      return "its host looks like an IPv4 address but is not four numbers from 0 to 255";
+    }
     if (literal != null && !allowsAddress(literal)) {
       return "its address is not allowed";
     }
@@ -90,7 +108,10 @@ public final class UrlPolicy {
     return null;
   }
 
-  /** Whether a connection to {@code address} is allowed. */
+  /**
+   * Whether a connection to {@code address} is allowed. An IPv6 address that carries an IPv4 one
+   * (IPv4-compatible {@code ::a.b.c.d}, NAT64 {@code 64:ff9b::a.b.c.d}) must pass for both.
+   */
   public boolean allowsAddress(InetAddress address) {
     if (loopbackOnly && !address.isLoopbackAddress()) {
       return false;
@@ -100,7 +121,29 @@ public final class UrlPolicy {
         return false;
       }
     }
-    return true;
+    InetAddress embedded = embeddedIpv4(address);
+    return embedded == null || allowsAddress(embedded);
+  }
+
+  /** The IPv4 address inside an IPv4-compatible or NAT64 IPv6 address, or null. */
+  private static InetAddress embeddedIpv4(InetAddress address) {
+    byte[] bytes = address.getAddress();
+    if (bytes.length != 16 || address.isLoopbackAddress() || address.isAnyLocalAddress()) {
+      return null;
+    }
+    boolean compatible = true;
+    for (int i = 0; i < 12; i++) {
+      compatible &= bytes[i] == 0;
+    }
+    byte[] nat64 = {0, 0x64, (byte) 0xff, (byte) 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+    if (!compatible && !java.util.Arrays.equals(bytes, 0, 12, nat64, 0, 12)) {
+      return null;
+    }
+    try {
+      return InetAddress.getByAddress(java.util.Arrays.copyOfRange(bytes, 12, 16));
+    } catch (UnknownHostException e) {
+      return null;
+    }
   }
 
   /**
@@ -125,13 +168,36 @@ public final class UrlPolicy {
     };
   }
 
-  /** The host parsed as an IP address if it is a literal, as OkHttp would connect to it. */
+  /**
+   * Whether OkHttp takes the host for an IPv4 literal, which it connects to without asking its
+   * {@code Dns}: digits and dots only.
+   */
+  private static boolean looksNumeric(String host) {
+    return IPV4_LITERAL.matcher(host).matches();
+  }
+
+  /**
+   * The host parsed as an IP address if it is a literal: an IPv6 address or four decimal numbers.
+   * Never resolves a name, so no lookup happens on the request path.
+   */
   private static InetAddress ipLiteral(String host) {
-    if (!host.contains(":") && !IPV4_LITERAL.matcher(host).matches()) {
-      return null;
-    }
     try {
-      return InetAddress.getByName(host);
+      if (host.contains(":")) {
+        return InetAddress.getByName(host.startsWith("[") ? host : "[" + host + "]");
+      }
+      if (!DOTTED_QUAD.matcher(host).matches()) {
+        return null;
+      }
+      byte[] bytes = new byte[4];
+      String[] parts = host.split("\\.");
+      for (int i = 0; i < 4; i++) {
+        int value = Integer.parseInt(parts[i]);
+        if (value > 255) {
+          return null;
+        }
+        bytes[i] = (byte) value;
+      }
+      return InetAddress.getByAddress(bytes);
     } catch (UnknownHostException e) {
       return null;
     }

@@ -26,7 +26,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -168,7 +167,6 @@ class FanoutTest {
     assertEquals(0, registry.pollerCount());
   }
 
-  @Disabled("BUG: an Authorizer returning a null stage makes Fanout.open throw NPE, not 503")
   @Test
   void authorizerReturningNoStageRefusesWith503() throws Exception {
     fanout = fanout(request -> null).build();
@@ -213,6 +211,17 @@ class FanoutTest {
     first.close();
     admitted(fanout.open(request("/sse/" + upstream.url("/b"))));
     assertEquals(1, fanout.clientCount());
+  }
+
+  @Test
+  void clientBeyondTheLimitIsRefusedWithoutAskingTheAuthorizer() throws Exception {
+    fanout = fanout(authorizer).maxClients(1).build();
+    CompletableFuture<Admission> first = fanout.open(request("/sse/" + upstream.url("/a")));
+    authorizer.next().decision.complete(AuthDecision.allow());
+    admitted(first);
+
+    assertEquals(503, refused(fanout.open(request("/sse/" + upstream.url("/b")))).status());
+    assertTrue(authorizer.requests.isEmpty(), "asked the authorizer for a client over the limit");
   }
 
   @Test

@@ -20,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
+import mockwebserver3.SocketEffect;
 import mockwebserver3.RecordedRequest;
 import okhttp3.Headers;
 import okio.Buffer;
@@ -94,6 +95,41 @@ class HttpAuthorizerTest {
     Refusal refusal = decide(request(Map.of())).refusal();
 
     assertEquals(List.of("Basic realm=\"a\"", "Bearer"), refusal.headers().get("WWW-Authenticate"));
+  }
+
+  @Test
+  void aStatusThatCannotBeRelayedGives502() throws Exception {
+    authorizer = authorizer().build();
+    authServer.enqueue(new MockResponse.Builder().status("HTTP/1.1 600 Odd").build());
+    authServer.enqueue(new MockResponse.Builder().code(200).build());
+
+    AuthDecision odd = decide(request(Map.of()));
+    assertEquals(502, odd.refusal().status());
+    assertTrue(decide(request(Map.of())).isAllowed(), "the authorizer keeps working");
+  }
+
+  @Test
+  void aKeepAliveServerClosingIdleConnectionsDoesNotRefuseClients() throws Exception {
+    authorizer = authorizer().build();
+    for (int i = 0; i < 3; i++) {
+      authServer.enqueue(new MockResponse.Builder()
+          .code(200)
+          .onResponseEnd(SocketEffect.ShutdownConnection.INSTANCE)
+          .build());
+    }
+
+    for (int i = 0; i < 3; i++) {
+      assertTrue(decide(request(Map.of())).isAllowed(), "client " + i);
+    }
+  }
+
+  @Test
+  void aForwardedHeaderWithAControlCharacterIsRefusedWithoutAsking() throws Exception {
+    authorizer = authorizer().build();
+
+    AuthDecision decision = decide(request(Map.of("Cookie", List.of("a=1\u001bb"))));
+    assertEquals(400, decision.refusal().status());
+    assertEquals(0, authServer.getRequestCount());
   }
 
   @Test

@@ -35,6 +35,10 @@ class UrlPolicyTest {
       "http://[fd00:ec2::254]/",
       "http://2852039166/",
       "http://169.254.43518/",
+      "http://10.0.0.1.5/",
+      "http://999.1.1.1/",
+      "http://[::169.254.169.254]/",
+      "http://[64:ff9b::169.254.169.254]/",
   })
   void standardPolicyRefusesLinkLocalAndMetadataLiterals(String url) {
     assertNotNull(UrlPolicy.standard().refusal(UpstreamUrl.of(url)));

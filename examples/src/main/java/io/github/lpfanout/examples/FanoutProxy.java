@@ -1,37 +1,30 @@
 package io.github.lpfanout.examples;
 
-import com.sun.net.httpserver.HttpServer;
 import io.github.lpfanout.Authorizer;
 import io.github.lpfanout.Fanout;
 import io.github.lpfanout.PollerRegistry;
 import io.github.lpfanout.UrlPolicy;
-import io.github.lpfanout.jdkhttp.FanoutHttpHandler;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetSocketAddress;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The ready-made proxy: serves {@code /sse/...} and {@code /bin/...} from the JDK HttpServer, with
- * an auth server, without one, or in demo mode with a built-in upstream at {@code /demo/clock}.
+ * The ready-made proxy: serves {@code /sse/...} and {@code /bin/...} with an auth server, without
+ * one, or in demo mode with a built-in upstream at {@code /demo/clock}, from the JDK HttpServer or
+ * from the servlet in embedded Jetty or Tomcat.
  */
 public final class FanoutProxy implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(FanoutProxy.class);
 
   private final Fanout fanout;
-  private final FanoutHttpHandler handler;
-  private final HttpServer server;
-  private final ScheduledExecutorService demoTimer;
+  private final ProxyServer server;
 
-  private FanoutProxy(
-      Fanout fanout, FanoutHttpHandler handler, HttpServer server, ScheduledExecutorService timer) {
+  private FanoutProxy(Fanout fanout, ProxyServer server) {
     this.fanout = fanout;
-    this.handler = handler;
     this.server = server;
-    this.demoTimer = timer;
   }
 
   public static void main(String[] args) {
@@ -75,21 +68,24 @@ public final class FanoutProxy implements AutoCloseable {
     PollerRegistry registry = PollerRegistry.newBuilder().urlPolicy(urlPolicy(options)).build();
     Fanout fanout = Fanout.newBuilder().registry(registry).authorizer(authorizer).build();
 
-    HttpServer server =
-        HttpServer.create(new InetSocketAddress(options.host(), options.port()), 0);
-    FanoutHttpHandler handler = new FanoutHttpHandler(fanout);
-    server.createContext("/", handler);
-    ScheduledExecutorService timer = null;
-    if (options.demo()) {
-      timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
-        Thread thread = new Thread(runnable, "fanout-demo-clock");
-        thread.setDaemon(true);
-        return thread;
-      });
-      server.createContext("/demo/clock", new DemoClock(timer));
+    try {
+      return new FanoutProxy(fanout, startServer(options, fanout));
+    } catch (IOException | RuntimeException e) {
+      fanout.close();
+      throw e;
     }
-    server.start();
-    return new FanoutProxy(fanout, handler, server, timer);
+  }
+
+  private static ProxyServer startServer(ProxyOptions options, Fanout fanout) throws IOException {
+    String host = options.host();
+    int port = options.port();
+    boolean demo = options.demo();
+    return switch (options.transport()) {
+      case "jdk" -> JdkProxyServer.start(host, port, fanout, demo);
+      case "jetty" -> JettyProxyServer.start(host, port, fanout, demo);
+      case "tomcat" -> TomcatProxyServer.start(host, port, fanout, demo);
+      default -> throw new IllegalArgumentException("unknown transport " + options.transport());
+    };
   }
 
   /**
@@ -98,30 +94,28 @@ public final class FanoutProxy implements AutoCloseable {
    * who reaches the proxy could make it fetch from the machine's network.
    */
   static UrlPolicy urlPolicy(ProxyOptions options) {
-    if (!options.allow().isEmpty()) {
-      UrlPolicy.Builder policy = UrlPolicy.newBuilder();
-      options.allow().forEach(policy::allowPrefix);
-      return policy.build();
-    }
-    return options.authServer() != null ? UrlPolicy.standard() : UrlPolicy.loopbackOnly();
+    return UrlPolicy.forDeployment(options.allow(), options.authServer() == null);
   }
 
   /** The base URL clients connect to. */
   String baseUrl() {
-    InetSocketAddress address = server.getAddress();
-    String host = address.getAddress().getHostAddress();
-    if (host.contains(":")) {
-      host = "[" + host + "]";
-    }
-    return "http://" + host + ":" + address.getPort();
+    return server.baseUrl();
   }
 
   private void printBanner(PrintStream out, ProxyOptions options) {
     String mode = options.demo() ? "demo mode" : options.noAuth() ? "no auth" : "auth server "
         + options.authServer();
-    out.println("fanout proxy listening on " + baseUrl() + " (" + mode + ")");
+    out.println("fanout proxy listening on " + baseUrl() + " (" + mode + ", "
+        + options.transport() + ")");
     if (options.demo()) {
-      out.println("Try:  curl -N " + baseUrl() + "/sse/" + baseUrl() + "/demo/clock");
+      String clock = baseUrl() + "/demo/clock";
+      // The JDK server refuses the brackets of an IPv6 address in a path; the query form has none.
+      String stream = clock.contains("[")
+          ? "-g '" + baseUrl() + "/sse?url=" + URLEncoder.encode(clock, StandardCharsets.UTF_8)
+              + "'"
+          : baseUrl() + "/sse/" + clock;
+      out.println("Try:  curl -N " + stream);
+      out.println("Or open " + baseUrl() + DemoPage.PATH + " in a browser");
     }
     out.flush();
   }
@@ -130,11 +124,7 @@ public final class FanoutProxy implements AutoCloseable {
   @Override
   public void close() {
     fanout.close();
-    handler.close();
-    server.stop(0);
-    if (demoTimer != null) {
-      demoTimer.shutdownNow();
-    }
+    server.close();
     log.info("fanout proxy stopped");
   }
 }

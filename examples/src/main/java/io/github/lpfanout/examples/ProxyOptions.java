@@ -13,10 +13,19 @@ import java.util.List;
  * @param host the address to listen on
  * @param port the port to listen on; 0 picks a free one
  * @param allow the URL prefixes upstreams must start with; empty for the mode's default
+ * @param transport the server that serves the streams: {@code jdk}, {@code jetty} or {@code tomcat}
  * @param help whether the usage was asked for
  */
 record ProxyOptions(
-    String authServer, boolean noAuth, String host, int port, List<String> allow, boolean help) {
+    String authServer,
+    boolean noAuth,
+    String host,
+    int port,
+    List<String> allow,
+    String transport,
+    boolean help) {
+
+  private static final List<String> TRANSPORTS = List.of("jdk", "jetty", "tomcat");
 
   static final String USAGE = String.join("\n",
       "Usage: java -jar fanout-proxy.jar [options]",
@@ -34,6 +43,8 @@ record ProxyOptions(
       "  --allow=PREFIX     poll only upstream URLs that start with PREFIX (repeatable); by",
       "                     default any URL but link-local and cloud metadata addresses with",
       "                     --auth_server, and loopback upstreams only otherwise",
+      "  --transport=NAME   jdk (the JDK HttpServer, default), jetty or tomcat (the servlet in",
+      "                     embedded Jetty 9.4 or Tomcat 9)",
       "  --help             print this and exit",
       "",
       "With neither --auth_server nor --no-auth the proxy runs in demo mode: no auth, loopback",
@@ -56,6 +67,7 @@ record ProxyOptions(
     int port = 5000;
     boolean help = false;
     List<String> allow = new ArrayList<>();
+    String transport = "jdk";
 
     List<String> rest = new ArrayList<>(List.of(args));
     while (!rest.isEmpty()) {
@@ -75,6 +87,7 @@ record ProxyOptions(
         case "--host", "-host" -> host = value(name, arg, equals, rest);
         case "--port", "-port" -> port = port(value(name, arg, equals, rest));
         case "--allow", "-allow" -> allow.add(prefix(value(name, arg, equals, rest)));
+        case "--transport", "-transport" -> transport = value(name, arg, equals, rest);
         default -> throw new IllegalArgumentException("unknown option " + name);
       }
     }
@@ -85,7 +98,12 @@ record ProxyOptions(
     if (authServer != null && okhttp3.HttpUrl.parse(authServer) == null) {
       throw new IllegalArgumentException("--auth_server is not an http or https URL: " + authServer);
     }
-    ProxyOptions options = new ProxyOptions(authServer, noAuth, host, port, List.copyOf(allow), help);
+    if (!TRANSPORTS.contains(transport)) {
+      throw new IllegalArgumentException(
+          "--transport must be one of " + String.join(", ", TRANSPORTS) + ": " + transport);
+    }
+    ProxyOptions options = new ProxyOptions(
+        authServer, noAuth, host, port, List.copyOf(allow), transport, help);
     if (options.demo() && !help && !isLoopback(host)) {
       throw new IllegalArgumentException(
           "demo mode listens on loopback only; give --auth_server or --no-auth to use " + host);

@@ -19,6 +19,8 @@ import java.util.concurrent.TimeUnit;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Runs the packaged proxy jar as a user would: {@code java -jar fanout-proxy.jar}. */
 class FanoutProxyIT {
@@ -45,15 +47,17 @@ class FanoutProxyIT {
     return process;
   }
 
-  @Test
-  void demoModeServesTheClockToAnSseClientAndStopsCleanly() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"jdk", "jetty", "tomcat"})
+  void demoModeServesTheClockToAnSseClientAndStopsCleanly(String transport) throws Exception {
     Path stderr = Files.createTempFile("fanout-proxy", ".log");
-    Process proxy = run(stderr, "--port=0");
+    Process proxy = run(stderr, "--port=0", "--transport=" + transport);
     BufferedReader out = new BufferedReader(
         new InputStreamReader(proxy.getInputStream(), StandardCharsets.UTF_8));
 
     String banner = out.readLine();
     assertTrue(banner.startsWith("fanout proxy listening on http://127.0.0.1:"), banner);
+    assertTrue(banner.endsWith("(demo mode, " + transport + ")"), banner);
     String base = banner.split(" ")[4];
     String tryLine = out.readLine();
     String clock = base + "/demo/clock";

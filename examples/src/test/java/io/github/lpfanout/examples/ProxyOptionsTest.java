@@ -97,6 +97,14 @@ class ProxyOptionsTest {
   }
 
   @Test
+  void transportDefaultsToJdkAndTakesJettyOrTomcat() {
+    assertEquals("jdk", ProxyOptions.parse().transport());
+    assertEquals("jetty", ProxyOptions.parse("--transport=jetty").transport());
+    assertEquals("tomcat", ProxyOptions.parse("--transport", "tomcat").transport());
+    assertThrows(IllegalArgumentException.class, () -> ProxyOptions.parse("--transport=netty"));
+  }
+
+  @Test
   void helpIsRecognised() {
     assertTrue(ProxyOptions.parse("--help").help());
     assertTrue(ProxyOptions.parse("-h").help());

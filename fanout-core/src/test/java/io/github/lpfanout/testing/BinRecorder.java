@@ -22,8 +22,12 @@ import okio.BufferedSource;
  */
 public final class BinRecorder implements AutoCloseable {
 
-  /** One frame. */
-  public record Frame(String url, byte[] body) {
+  /** One frame, and when its last byte was read ({@link System#nanoTime()}). */
+  public record Frame(String url, byte[] body, long receivedNanos) {
+    public Frame(String url, byte[] body) {
+      this(url, body, 0);
+    }
+
     public String text() {
       return new String(body, StandardCharsets.UTF_8);
     }
@@ -33,6 +37,7 @@ public final class BinRecorder implements AutoCloseable {
       return "Frame{" + url + ", " + body.length + " bytes}";
     }
 
+    /** Equal when the URL and the body are; the arrival time does not count. */
     @Override
     public boolean equals(Object other) {
       return other instanceof Frame frame && url.equals(frame.url) && Arrays.equals(body, frame.body);
@@ -85,7 +90,7 @@ public final class BinRecorder implements AutoCloseable {
       if (url.isEmpty() && body.length == 0) {
         heartbeats++;
       } else {
-        frames.add(new Frame(url, body));
+        frames.add(new Frame(url, body, System.nanoTime()));
       }
     }
   }

@@ -74,6 +74,13 @@ import org.slf4j.LoggerFactory;
  *       <td>100ms</td></tr>
  *   <tr><td>{@code max-body-bytes}</td><td>largest upstream body delivered</td>
  *       <td>8388608</td></tr>
+ *   <tr><td>{@code allow}</td><td>comma-separated URL prefixes that upstreams must start with
+ *       </td><td>loopback upstreams only with {@code no-auth}; otherwise any URL but link-local
+ *       and cloud metadata addresses</td></tr>
+ *   <tr><td>{@code max-clients}</td><td>clients connected at once; more get 503</td>
+ *       <td>10000</td></tr>
+ *   <tr><td>{@code max-polled-urls}</td><td>distinct upstream URLs polled at once</td>
+ *       <td>10000</td></tr>
  * </table>
  *
  * <h2>Threads</h2>

@@ -4,6 +4,7 @@ import io.github.lpfanout.Authorizer;
 import io.github.lpfanout.Fanout;
 import io.github.lpfanout.HttpAuthorizer;
 import io.github.lpfanout.PollerRegistry;
+import io.github.lpfanout.UrlPolicy;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
@@ -33,11 +34,16 @@ final class InitParameters {
   static final String READ_TIMEOUT = "read-timeout";
   static final String MIN_POLL_GAP = "min-poll-gap";
   static final String MAX_BODY_BYTES = "max-body-bytes";
+  static final String ALLOW = "allow";
+  static final String MAX_CLIENTS = "max-clients";
+  static final String MAX_POLLED_URLS = "max-polled-urls";
 
   private static final Set<String> KNOWN = Set.of(
       AUTH_URL, NO_AUTH, AUTH_TIMEOUT, FORWARDED_HEADERS, MAX_URLS_PER_CLIENT, MAX_TARGET_LENGTH,
       MAX_PENDING_BYTES, HEARTBEAT_INTERVAL, SHUTDOWN_GRACE, READ_TIMEOUT, MIN_POLL_GAP,
-      MAX_BODY_BYTES);
+      MAX_BODY_BYTES, ALLOW, MAX_CLIENTS, MAX_POLLED_URLS);
+
+  private static final Authorizer ALLOW_ALL = Authorizer.allowAll();
 
   private final ServletConfig config;
 
@@ -69,18 +75,24 @@ final class InitParameters {
       }
     }
 
+    Authorizer authorizer = authorizer();
     PollerRegistry.Builder registry = PollerRegistry.newBuilder();
     set(READ_TIMEOUT, InitParameters::duration, registry::readTimeout);
     set(MIN_POLL_GAP, InitParameters::duration, registry::minPollGap);
     set(MAX_BODY_BYTES, InitParameters::number, registry::maxBodyBytes);
+    set(MAX_POLLED_URLS, text -> Math.toIntExact(number(text)), registry::maxPolledUrls);
+    boolean admitsEveryone = authorizer == ALLOW_ALL;
+    registry.urlPolicy(UrlPolicy.forDeployment(List.of(), admitsEveryone));
+    set(ALLOW, text -> UrlPolicy.forDeployment(names(text), admitsEveryone), registry::urlPolicy);
 
     Fanout.Builder fanout = Fanout.newBuilder();
+    set(MAX_CLIENTS, text -> Math.toIntExact(number(text)), fanout::maxClients);
     set(MAX_URLS_PER_CLIENT, text -> Math.toIntExact(number(text)), fanout::maxUrlsPerClient);
     set(MAX_TARGET_LENGTH, text -> Math.toIntExact(number(text)), fanout::maxTargetLength);
     set(MAX_PENDING_BYTES, InitParameters::number, fanout::maxPendingBytes);
     set(HEARTBEAT_INTERVAL, InitParameters::duration, fanout::heartbeatInterval);
     set(SHUTDOWN_GRACE, InitParameters::duration, fanout::shutdownGrace);
-    return fanout.authorizer(authorizer()).registry(registry.build()).build();
+    return fanout.authorizer(authorizer).registry(registry.build()).build();
   }
 
   private Authorizer authorizer() {
@@ -95,9 +107,9 @@ final class InitParameters {
           + " to the auth server's URL, or " + NO_AUTH + "=true to admit every client");
     }
     if (allowAll) {
-      log.warn("FanoutServlet {} runs without authorization: every client may subscribe to any URL",
-          config.getServletName());
-      return Authorizer.allowAll();
+      log.warn("FanoutServlet {} runs without authorization: every client may subscribe to any "
+          + "URL the policy allows", config.getServletName());
+      return ALLOW_ALL;
     }
 
     HttpAuthorizer.Builder http = HttpAuthorizer.newBuilder().authUrl(authUrl);

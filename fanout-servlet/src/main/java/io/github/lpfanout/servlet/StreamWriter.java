@@ -78,14 +78,20 @@ final class StreamWriter implements WriteListener, AsyncListener {
       return;
     }
 
-    response.setStatus(HttpServletResponse.SC_OK);
-    response.setContentType(admitted.contentType());
-    for (Map.Entry<String, String> header : admitted.responseHeaders().entrySet()) {
-      response.setHeader(header.getKey(), header.getValue());
+    try {
+      response.setStatus(HttpServletResponse.SC_OK);
+      response.setContentType(admitted.contentType());
+      for (Map.Entry<String, String> header : admitted.responseHeaders().entrySet()) {
+        response.setHeader(header.getKey(), header.getValue());
+      }
+      admitted.onAvailable(this::pump);
+      admitted.onAbort(this::pump);
+      out.setWriteListener(this);
+    } catch (RuntimeException containerEndedTheRequest) {
+      log.debug("The request of {} ended before its stream started", admitted,
+          containerEndedTheRequest);
+      fail();
     }
-    admitted.onAvailable(this::pump);
-    admitted.onAbort(this::pump);
-    out.setWriteListener(this);
   }
 
   /** Sends {@code refusal} as the whole answer. */
@@ -95,15 +101,21 @@ final class StreamWriter implements WriteListener, AsyncListener {
     }
 
     byte[] body = refusal.body();
-    response.setStatus(refusal.status());
-    for (Map.Entry<String, List<String>> header : refusal.headers().entrySet()) {
-      for (String value : header.getValue()) {
-        response.addHeader(header.getKey(), value);
+    try {
+      response.setStatus(refusal.status());
+      for (Map.Entry<String, List<String>> header : refusal.headers().entrySet()) {
+        for (String value : header.getValue()) {
+          response.addHeader(header.getKey(), value);
+        }
       }
+      response.setContentLength(body.length);
+      refusalBody = body;
+      out.setWriteListener(this);
+    } catch (RuntimeException containerEndedTheRequest) {
+      log.debug("The request ended before its refusal {} was sent", refusal,
+          containerEndedTheRequest);
+      fail();
     }
-    response.setContentLength(body.length);
-    refusalBody = body;
-    out.setWriteListener(this);
   }
 
   @Override

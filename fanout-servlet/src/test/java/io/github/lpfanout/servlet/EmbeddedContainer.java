@@ -38,28 +38,34 @@ abstract class EmbeddedContainer implements AutoCloseable {
    * @param contextPath the web application's context path: {@code ""} for the root, or {@code
    *     /name}
    * @param mapping the servlet mapping: {@code /*} or {@code /prefix/*}
-   * @param servlet the servlet, registered with async support
+   * @param servlet the servlet
    * @param initParameters the servlet's init parameters
    * @param lenientTargets whether to turn on the container settings that let through encoded
    *     slashes and backslashes and the characters RFC 3986 does not allow unencoded
+   * @param asyncSupported whether the servlet is registered with async support, as it must be
    */
   record Mount(
       String contextPath,
       String mapping,
       Servlet servlet,
       Map<String, String> initParameters,
-      boolean lenientTargets) {
+      boolean lenientTargets,
+      boolean asyncSupported) {
 
     static Mount of(String contextPath, String mapping, Servlet servlet) {
-      return new Mount(contextPath, mapping, servlet, Map.of(), false);
+      return new Mount(contextPath, mapping, servlet, Map.of(), false, true);
     }
 
     Mount withInitParameters(Map<String, String> parameters) {
-      return new Mount(contextPath, mapping, servlet, parameters, lenientTargets);
+      return new Mount(contextPath, mapping, servlet, parameters, lenientTargets, asyncSupported);
     }
 
     Mount withLenientTargets() {
-      return new Mount(contextPath, mapping, servlet, initParameters, true);
+      return new Mount(contextPath, mapping, servlet, initParameters, true, asyncSupported);
+    }
+
+    Mount withoutAsyncSupport() {
+      return new Mount(contextPath, mapping, servlet, initParameters, lenientTargets, false);
     }
 
     /** The path that requests for the servlet start with, without a final slash. */
@@ -116,7 +122,7 @@ abstract class EmbeddedContainer implements AutoCloseable {
 
       Context context = tomcat.addContext(mount.contextPath(), null);
       Wrapper wrapper = Tomcat.addServlet(context, "fanout", mount.servlet());
-      wrapper.setAsyncSupported(true);
+      wrapper.setAsyncSupported(mount.asyncSupported());
       wrapper.setLoadOnStartup(1);
       mount.initParameters().forEach(wrapper::addInitParameter);
       context.addServletMappingDecoded(mount.mapping(), "fanout");
@@ -149,7 +155,7 @@ abstract class EmbeddedContainer implements AutoCloseable {
       ServletContextHandler context = new ServletContextHandler();
       context.setContextPath(mount.contextPath().isEmpty() ? "/" : mount.contextPath());
       ServletHolder holder = new ServletHolder("fanout", mount.servlet());
-      holder.setAsyncSupported(true);
+      holder.setAsyncSupported(mount.asyncSupported());
       holder.setInitOrder(1);
       holder.setInitParameters(mount.initParameters());
       context.addServlet(holder, mount.mapping());

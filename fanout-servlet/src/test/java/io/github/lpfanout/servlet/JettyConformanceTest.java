@@ -4,7 +4,8 @@ import io.github.lpfanout.Fanout;
 import io.github.lpfanout.conformance.TransportConformanceTest;
 
 /**
- * Runs the transport conformance suite against the servlet in embedded Jetty, mounted at {@code /*} in the root context.
+ * Runs the transport conformance suite against the servlet in embedded Jetty, mounted at {@code
+ * /*} in the root context.
  */
 class JettyConformanceTest extends TransportConformanceTest {
 

@@ -2,6 +2,7 @@ package io.github.lpfanout.servlet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.lpfanout.AuthDecision;
 import io.github.lpfanout.Fanout;
@@ -132,15 +133,17 @@ class RequestTargetTest {
   @MethodSource("mounts")
   void urlEncodedWholeWithEncodedSlashesNeedsTheContainerToPassThem(
       Kind kind, String context, String mapping) throws Exception {
-    String target = "/sse/" + URLEncoder.encode("http://" + host + "/a?since=3", StandardCharsets.UTF_8);
+    String spelling = "http://" + host + "/a?since=3";
+    String target = "/sse/" + URLEncoder.encode(spelling, StandardCharsets.UTF_8);
 
     if (kind == Kind.TOMCAT) {
       EmbeddedContainer strict = start(kind, Mount.of(context, mapping, servlet()));
       assertRefusedByTheContainer(strict, target);
     }
 
-    EmbeddedContainer lenient = start(kind, Mount.of(context, mapping, servlet()).withLenientTargets());
-    assertStreams(lenient, target, "http://" + host + "/a?since=3", "/a");
+    EmbeddedContainer lenient =
+        start(kind, Mount.of(context, mapping, servlet()).withLenientTargets());
+    assertStreams(lenient, target, spelling, "/a");
   }
 
   @ParameterizedTest(name = "{0} at {1}{2}")
@@ -155,7 +158,8 @@ class RequestTargetTest {
       assertRefusedByTheContainer(strict, target);
     }
 
-    EmbeddedContainer lenient = start(kind, Mount.of(context, mapping, servlet()).withLenientTargets());
+    EmbeddedContainer lenient =
+        start(kind, Mount.of(context, mapping, servlet()).withLenientTargets());
     assertStreams(lenient, target, spelling, HttpUrl.get(spelling).encodedPath());
   }
 
@@ -221,7 +225,7 @@ class RequestTargetTest {
       requested.add(request.getUrl());
     }
     for (String spelling : spellings) {
-      assertEquals(true, requested.contains(HttpUrl.get(spelling)),
+      assertTrue(requested.contains(HttpUrl.get(spelling)),
           spelling + " was polled; polled were " + requested);
     }
   }
