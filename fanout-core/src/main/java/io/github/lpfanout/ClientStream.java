@@ -1,6 +1,8 @@
 package io.github.lpfanout;
 
 import java.util.ArrayDeque;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.Condition;
@@ -33,8 +35,12 @@ import org.slf4j.LoggerFactory;
  * client was too slow), the callback given to {@link #onAbort} runs once, so that a writer blocked
  * on a stalled socket can be broken out of its write.
  *
- * <p>Thread-safe. Callbacks run on the thread that caused them (a poller thread, the heartbeat
- * thread, or a thread closing the library) and never while this stream's lock is held.
+ * <p>A stream whose format has an opening (SSE's {@code retry:}) has it queued as its first
+ * frame.
+ *
+ * <p>Thread-safe. Callbacks run on the thread that caused them (the registry's delivery thread,
+ * the heartbeat thread, or a thread closing the library) and never while this stream's lock is
+ * held.
  */
 public final class ClientStream implements Subscriber {
   private static final Logger log = LoggerFactory.getLogger(ClientStream.class);
@@ -42,6 +48,7 @@ public final class ClientStream implements Subscriber {
   private enum State { OPEN, DRAINING, ENDED }
 
   private final FrameEncoder encoder;
+  private final Map<String, String> responseHeaders;
   private final List<UpstreamUrl> urls;
   private final String client;
   private final long maxPendingBytes;
@@ -65,11 +72,33 @@ public final class ClientStream implements Subscriber {
       String client,
       long maxPendingBytes,
       Consumer<ClientStream> onEnd) {
+    this(encoder, Map.of(), new byte[0], urls, client, maxPendingBytes, onEnd);
+  }
+
+  /**
+   * @param headers response headers besides the encoder's, such as CORS headers
+   * @param opening bytes queued before any frame, such as the encoder's opening; may be empty
+   */
+  ClientStream(
+      FrameEncoder encoder,
+      Map<String, String> headers,
+      byte[] opening,
+      List<UpstreamUrl> urls,
+      String client,
+      long maxPendingBytes,
+      Consumer<ClientStream> onEnd) {
     this.encoder = encoder;
+    Map<String, String> all = new LinkedHashMap<>(encoder.responseHeaders());
+    all.putAll(headers);
+    this.responseHeaders = Collections.unmodifiableMap(all);
     this.urls = List.copyOf(urls);
     this.client = client;
     this.maxPendingBytes = maxPendingBytes;
     this.onEnd = onEnd;
+    if (opening.length > 0) {
+      queue.add(opening);
+      pendingBytes = opening.length;
+    }
   }
 
   /** The format this client reads. */
@@ -82,9 +111,9 @@ public final class ClientStream implements Subscriber {
     return encoder.contentType();
   }
 
-  /** Other headers the response must carry. */
+  /** Other headers the response must carry: the format's, and CORS headers if any apply. */
   public Map<String, String> responseHeaders() {
-    return encoder.responseHeaders();
+    return responseHeaders;
   }
 
   /** The URLs this client is subscribed to. */

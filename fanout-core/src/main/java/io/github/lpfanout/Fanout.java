@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,13 +30,32 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A transport is a thin adapter: it passes the raw target, the headers and the client's address,
  * writes the refusal or the response headers, then writes the stream's frames until the stream is
- * finished. See {@link ClientStream} for the writing contract.
+ * finished. See {@link ClientStream} for the writing contract. Every rule lives here or in the
+ * classes this calls, so that a transport routes each request by method and target, and nothing
+ * else:
+ *
+ * <ul>
+ *   <li>If {@link #isPostback} says the target is the postback endpoint, whatever the method: read
+ *       the body, at most {@link #maxPostbackBytes()} plus one bytes, and send the answer of
+ *       {@link #postback}.
+ *   <li>Else {@code OPTIONS}: send the answer of {@link #preflight}.
+ *   <li>Else {@code GET}: {@link #open}. A stream resumes from the client's {@code Last-Event-ID}
+ *       header, and CORS headers come with the stream's {@link ClientStream#responseHeaders()} or
+ *       the refusal's headers, so the transport needs nothing more for either.
+ *   <li>Else: 405.
+ * </ul>
+ *
+ * <p>A client joining a URL first receives its latest message ({@link Builder#latestOnJoin}); a
+ * client that reconnects with the id of the last event it received, in {@code Last-Event-ID} or
+ * in the query form's {@code lastEventId} parameter, first receives what it missed. See {@link
+ * StartFrom} and {@link History}.
  *
  * <p>A {@code Fanout} owns its registry and its authorizer: {@link #close()} closes both. Thread-
  * safe.
  */
 public final class Fanout implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Fanout.class);
+  private static final String DEFAULT_POSTBACK_PATH = "publish";
 
   private final PollerRegistry registry;
   private final Authorizer authorizer;
@@ -50,6 +70,12 @@ public final class Fanout implements AutoCloseable {
   private final AtomicInteger clients = new AtomicInteger();
   private final int maxClients;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final CorsPolicy cors;
+  private final Postbacks postbacks;
+  private final TargetParser postbackParser;
+  private final String postbackPath;
+  private final boolean latestOnJoin;
+  private final Duration retry;
 
   private Fanout(Builder builder) {
     this.registry = builder.registry != null ? builder.registry : PollerRegistry.newBuilder().build();
@@ -58,6 +84,16 @@ public final class Fanout implements AutoCloseable {
         new TargetParser(builder.encoders, builder.maxUrlsPerClient, builder.maxTargetLength);
     this.maxPendingBytes = builder.maxPendingBytes;
     this.maxClients = builder.maxClients;
+    this.cors = builder.cors;
+    this.postbacks = builder.postbacks;
+    // Postback targets are read by the stream rules, so a URL is named the same in both.
+    this.postbackParser = postbacks == null ? null : new TargetParser(
+        Map.of(postbacks.path(), FrameEncoder.binary()), Integer.MAX_VALUE,
+        builder.maxTargetLength);
+    this.postbackPath = postbacks != null ? postbacks.path()
+        : builder.encoders.containsKey(DEFAULT_POSTBACK_PATH) ? null : DEFAULT_POSTBACK_PATH;
+    this.latestOnJoin = builder.latestOnJoin;
+    this.retry = builder.retry;
     this.heartbeatInterval = builder.heartbeatInterval;
     this.shutdownGrace = builder.shutdownGrace;
     this.ownsScheduler = builder.scheduler == null;
@@ -82,8 +118,32 @@ public final class Fanout implements AutoCloseable {
   /**
    * Decides on one stream request. The stage completes on the authorizer's thread, or at once for a
    * request refused before authorization. It never completes exceptionally.
+   *
+   * <p>With a {@link CorsPolicy}, the admitted stream's headers and any refusal's headers carry
+   * the CORS headers that apply to the request's {@code Origin}.
    */
   public CompletableFuture<Admission> open(StreamRequest request) {
+    Map<String, String> corsHeaders = cors == null ? Map.of() : cors.responseHeaders(request);
+    CompletableFuture<Admission> admission = decide(request, corsHeaders);
+    return corsHeaders.isEmpty()
+        ? admission
+        : admission.thenApply(answer -> withHeaders(answer, corsHeaders));
+  }
+
+  private static Admission withHeaders(Admission admission, Map<String, String> extra) {
+    if (!(admission instanceof Admission.Refused refused)) {
+      return admission;
+    }
+    Refusal refusal = refused.refusal();
+    Map<String, List<String>> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+    headers.putAll(refusal.headers());
+    extra.forEach((name, value) -> headers.merge(name, List.of(value),
+        (old, added) -> List.of(String.join(", ", old) + ", " + value)));
+    return new Admission.Refused(new Refusal(refusal.status(), headers, refusal.body()));
+  }
+
+  private CompletableFuture<Admission> decide(
+      StreamRequest request, Map<String, String> corsHeaders) {
     if (closed.get()) {
       return refused(Refusal.of(503, "server is shutting down"));
     }
@@ -117,12 +177,13 @@ public final class Fanout implements AutoCloseable {
     }
 
     CompletableFuture<Admission> admission = new CompletableFuture<>();
-    decision.whenComplete((answer, error) -> admission.complete(admit(request, target, answer, error)));
+    decision.whenComplete((answer, error) ->
+        admission.complete(admit(request, corsHeaders, target, answer, error)));
     return admission;
   }
 
-  private Admission admit(
-      StreamRequest request, TargetParser.Target target, AuthDecision decision, Throwable error) {
+  private Admission admit(StreamRequest request, Map<String, String> corsHeaders,
+      TargetParser.Target target, AuthDecision decision, Throwable error) {
     if (error != null || decision == null) {
       log.warn("Authorizer {} failed", authorizer, error);
       return new Admission.Refused(Refusal.of(503, "authorization failed"));
@@ -134,11 +195,12 @@ public final class Fanout implements AutoCloseable {
     if (!reserveClient()) {
       return new Admission.Refused(tooManyClients());
     }
-    ClientStream stream = new ClientStream(
-        target.encoder(), target.urls(), describe(request), maxPendingBytes, this::ended);
+    ClientStream stream = new ClientStream(target.encoder(), corsHeaders,
+        target.encoder().opening(retry), target.urls(), describe(request), maxPendingBytes,
+        this::ended);
     streams.add(stream);
     try {
-      stream.attach(registry.subscribe(target.urls(), stream));
+      stream.attach(registry.subscribe(target.urls(), stream, startFrom(request)));
     } catch (RegistryFullException e) {
       stream.close();
       return new Admission.Refused(Refusal.of(503, e.getMessage()));
@@ -153,6 +215,104 @@ public final class Fanout implements AutoCloseable {
       stream.finish();
     }
     return new Admission.Admitted(stream);
+  }
+
+  /** Where a new stream starts: after the client's last event, or at the latest message. */
+  private StartFrom startFrom(StreamRequest request) {
+    String lastEventId = LastEventId.of(request);
+    if (lastEventId != null) {
+      return StartFrom.after(lastEventId);
+    }
+    return latestOnJoin ? StartFrom.latest() : StartFrom.live();
+  }
+
+  /**
+   * The whole answer to an {@code OPTIONS} request for a stream: with a {@link CorsPolicy}, 204
+   * for a preflight it allows and 403 for one it does not; without one, 405.
+   */
+  public Refusal preflight(StreamRequest request) {
+    if (cors == null) {
+      return new Refusal(405, Map.of("Allow", List.of("GET"), "Content-Type",
+          List.of("text/plain; charset=utf-8")), bytes("only GET opens a stream\n"));
+    }
+    return cors.preflight(request);
+  }
+
+  /**
+   * Whether {@code target}, a raw request target relative to the mount point, is the postback
+   * endpoint. Without {@link Builder#postbacks}, {@code /publish} still is (unless a stream format
+   * has that name), so that {@link #postback} answers it 404: the endpoint is closed.
+   */
+  public boolean isPostback(String target) {
+    if (postbackPath == null) {
+      return false;
+    }
+    String relative = target.startsWith("/") ? target.substring(1) : target;
+    String path = postbackPath;
+    return relative.startsWith(path) && (relative.length() == path.length()
+        || relative.charAt(path.length()) == '/' || relative.charAt(path.length()) == '?');
+  }
+
+  /** The most body bytes a postback may carry; 0 without {@link Builder#postbacks}. */
+  public long maxPostbackBytes() {
+    return postbacks == null ? 0 : postbacks.maxBodyBytes();
+  }
+
+  /**
+   * Answers a request to the postback endpoint (see {@link Postbacks}), publishing its body to
+   * the URL it names if it proves the secret. Runs on the calling thread; the message is then
+   * delivered on the registry's delivery thread.
+   *
+   * @param method the request method; only {@code POST} publishes
+   * @param request the raw target, the headers, including {@code Content-Type}, and the address
+   * @param body the request body, or its first {@link #maxPostbackBytes()} plus one bytes if it
+   *     is longer
+   * @return 202 with the message's id, or the refusal: 404, 405, 400, 413, 401 or 503
+   */
+  public Refusal postback(String method, StreamRequest request, byte[] body) {
+    if (postbacks == null || !isPostback(request.target())) {
+      return Refusal.of(404, "no postback endpoint here: it is closed until a secret is set");
+    }
+    if (!method.equals("POST")) {
+      return new Refusal(405, Map.of("Allow", List.of("POST"), "Content-Type",
+          List.of("text/plain; charset=utf-8")), bytes("only POST publishes\n"));
+    }
+
+    UpstreamUrl url;
+    try {
+      List<UpstreamUrl> urls = postbackParser.parse(request.target()).urls();
+      if (urls.size() != 1) {
+        return Refusal.of(400, "a postback names one URL, not " + urls.size());
+      }
+      url = urls.get(0);
+    } catch (TargetParser.BadTarget e) {
+      return e.refusal();
+    }
+    if (body.length > postbacks.maxBodyBytes()) {
+      return Refusal.of(413, "the body is larger than " + postbacks.maxBodyBytes() + " bytes");
+    }
+    String unproven = postbacks.refusal(request, url.spelling(), body);
+    if (unproven != null) {
+      log.debug("Postback for {} from {} refused: {}", url.spelling(), request.remoteAddress(),
+          unproven);
+      return new Refusal(401, Map.of("WWW-Authenticate", List.of(postbacks.challenge()),
+          "Content-Type", List.of("text/plain; charset=utf-8")), bytes(unproven + "\n"));
+    }
+
+    List<String> type = request.header("Content-Type");
+    try {
+      MessageId id = registry.publish(url, body, type.isEmpty() ? null : type.get(0));
+      return new Refusal(202, Map.of("Content-Type", List.of("text/plain; charset=utf-8")),
+          bytes(id + "\n"));
+    } catch (IllegalArgumentException e) {
+      return Refusal.of(413, e.getMessage());
+    } catch (IllegalStateException closing) {
+      return Refusal.of(503, "server is shutting down");
+    }
+  }
+
+  private static byte[] bytes(String text) {
+    return text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
   }
 
   private boolean reserveClient() {
@@ -260,6 +420,10 @@ public final class Fanout implements AutoCloseable {
     private long maxPendingBytes = 4L * 1024 * 1024;
     private Duration heartbeatInterval = Duration.ofSeconds(15);
     private Duration shutdownGrace = Duration.ofSeconds(2);
+    private CorsPolicy cors;
+    private Postbacks postbacks;
+    private boolean latestOnJoin = true;
+    private Duration retry;
 
     private Builder() {
       encoders.put(FrameEncoder.sse().name(), FrameEncoder.sse());
@@ -346,10 +510,48 @@ public final class Fanout implements AutoCloseable {
       return this;
     }
 
+    /** Which pages on other origins may open streams. Default none: CORS is off. */
+    public Builder cors(CorsPolicy cors) {
+      this.cors = Objects.requireNonNull(cors, "cors");
+      return this;
+    }
+
+    /** Opens the postback endpoint. Default none: there is no endpoint. */
+    public Builder postbacks(Postbacks postbacks) {
+      this.postbacks = Objects.requireNonNull(postbacks, "postbacks");
+      return this;
+    }
+
+    /**
+     * Whether a client that joins without a last event id first receives the latest message of
+     * each of its URLs that has one. Default true.
+     */
+    public Builder latestOnJoin(boolean latestOnJoin) {
+      this.latestOnJoin = latestOnJoin;
+      return this;
+    }
+
+    /**
+     * The reconnection delay each stream tells its client once, at its start, where the format
+     * can say it: SSE's {@code retry:} field. Default none, which leaves the client's own delay
+     * (about 3 seconds in browsers).
+     */
+    public Builder retry(Duration retry) {
+      if (retry.isNegative()) {
+        throw new IllegalArgumentException("retry must not be negative: " + retry);
+      }
+      this.retry = retry;
+      return this;
+    }
+
     public Fanout build() {
       if (authorizer == null) {
         throw new IllegalStateException(
             "authorizer is required; use Authorizer.allowAll() to admit every client");
+      }
+      if (postbacks != null && encoders.containsKey(postbacks.path())) {
+        throw new IllegalStateException("postbacks path '" + postbacks.path()
+            + "' is the name of a stream format; choose another");
       }
       return new Fanout(this);
     }

@@ -1,5 +1,6 @@
 package io.github.lpfanout;
 
+import java.time.Duration;
 import java.util.Map;
 
 /**
@@ -14,8 +15,10 @@ public interface FrameEncoder {
 
   /**
    * Server-Sent Events that a browser's {@code EventSource} reads: one event per message whose type
-   * is the URL as the client wrote it and whose data is the body, decoded with the charset of its
-   * {@code Content-Type} (UTF-8 when it names none). The heartbeat is a comment line.
+   * is the URL as the client wrote it, whose data is the body, decoded with the charset of its
+   * {@code Content-Type} (UTF-8 when it names none), and whose {@code id} is the message's {@link
+   * MessageId}. The heartbeat is a comment line; the opening, if a retry is configured, is a {@code
+   * retry:} field.
    */
   static FrameEncoder sse() {
     return SseEncoder.INSTANCE;
@@ -42,6 +45,16 @@ public interface FrameEncoder {
 
   /** Encodes one message for one URL spelling. */
   byte[] encode(String spelling, Message message);
+
+  /**
+   * The bytes every stream in this format starts with, before its first frame; empty by default.
+   *
+   * @param retry how long a client should wait before it reconnects after the stream ends, for
+   *     formats that can tell it; null to leave it to the client
+   */
+  default byte[] opening(Duration retry) {
+    return new byte[0];
+  }
 
   /**
    * The bytes sent when a stream has been idle for the heartbeat interval. They keep

@@ -7,15 +7,21 @@ import java.util.concurrent.ConcurrentHashMap;
 import okhttp3.MediaType;
 
 /**
- * One upstream response body, delivered to every subscriber of its URL.
+ * One upstream response body, or one published body, delivered to every subscriber of its URL.
+ *
+ * <p>A message a subscriber receives carries the {@link MessageId} its registry gave it. A message
+ * made with the public constructor has none until a registry delivers it, which it does as a copy
+ * with the id.
  *
  * <p>A message caches its encoded frames: each encoder encodes it once per URL spelling, and every
- * client that shares the encoder and the spelling is handed the same byte array. Thread-safe.
+ * client that shares the encoder and the spelling is handed the same byte array. The id is part of
+ * the message, so the cache holds for frames that carry it. Thread-safe.
  */
 public final class Message {
   private final String canonicalUrl;
   private final byte[] body;
   private final String contentType;
+  private final MessageId id;
   private final ConcurrentHashMap<FrameKey, byte[]> frames = new ConcurrentHashMap<>();
 
   /**
@@ -27,9 +33,24 @@ public final class Message {
    * @param contentType the response's {@code Content-Type}, or null if it had none
    */
   public Message(String canonicalUrl, byte[] body, String contentType) {
+    this(canonicalUrl, body, contentType, null);
+  }
+
+  private Message(String canonicalUrl, byte[] body, String contentType, MessageId id) {
     this.canonicalUrl = Objects.requireNonNull(canonicalUrl, "canonicalUrl");
     this.body = Objects.requireNonNull(body, "body");
     this.contentType = contentType;
+    this.id = id;
+  }
+
+  /** This message with {@code id}, sharing the body. Called by the registry as it delivers it. */
+  Message withId(MessageId id) {
+    return new Message(canonicalUrl, body, contentType, Objects.requireNonNull(id, "id"));
+  }
+
+  /** The id the registry gave this message, or null if no registry has delivered it. */
+  public MessageId id() {
+    return id;
   }
 
   /** The canonical URL the body came from. */
@@ -65,7 +86,8 @@ public final class Message {
 
   @Override
   public String toString() {
-    return "Message{" + canonicalUrl + ", " + body.length + " bytes}";
+    return "Message{" + (id == null ? "" : id + ", ") + canonicalUrl + ", " + body.length
+        + " bytes}";
   }
 
   private record FrameKey(FrameEncoder encoder, String spelling) {}

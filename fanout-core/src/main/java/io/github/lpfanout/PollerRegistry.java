@@ -8,10 +8,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,7 +39,17 @@ import org.slf4j.LoggerFactory;
  * Builder#maxFreshnessWait}. A failing answer's {@code Retry-After} (seconds or an HTTP date) is
  * waited out when it is longer than the backoff, for at most {@link Builder#maxRetryAfter}.
  *
- * <p>Thread-safe. Subscribers are called on the HTTP client's dispatcher threads.
+ * <p>Every message gets a {@link MessageId}: this registry's {@link #run()} and a sequence that
+ * grows with each message, across all URLs. Each URL keeps its recent messages (see {@link
+ * History}), so that a subscriber can start from the latest one, or from where a client that
+ * reconnects left off ({@link StartFrom}). A message can also be pushed with {@link #publish}
+ * instead of polled, and URLs under a {@linkplain Builder#pushFedPrefix push-fed prefix} are never
+ * polled at all.
+ *
+ * <p>Thread-safe. Subscribers are called on the registry's delivery thread, a daemon thread named
+ * {@code fanout-delivery} that it makes when there is something to deliver: one call at a time,
+ * with the messages of all URLs in the order of their ids. Neither a poll, nor {@link #publish},
+ * nor {@link #subscribe} waits for subscribers. See {@link Subscriber}.
  */
 public final class PollerRegistry implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PollerRegistry.class);
@@ -49,6 +64,9 @@ public final class PollerRegistry implements AutoCloseable {
   private final int maxPolledUrls;
   private final ConcurrentHashMap<String, Topic> topics = new ConcurrentHashMap<>();
   private final AtomicInteger topicCount = new AtomicInteger();
+  private final ExecutorService delivery;
+  private final Journal journal;
+  private final List<String> pushFedPrefixes;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private PollerRegistry(Builder builder) {
@@ -64,10 +82,19 @@ public final class PollerRegistry implements AutoCloseable {
     this.timing = new PollTiming(builder.minPollGap, builder.initialBackoff, builder.maxBackoff,
         builder.maxFreshnessWait, builder.maxRetryAfter);
     this.maxBodyBytes = builder.maxBodyBytes;
+    this.delivery = newDeliveryExecutor();
+    this.journal = new Journal(builder.history, topics::get, delivery);
+    this.pushFedPrefixes = List.copyOf(builder.pushFedPrefixes);
   }
 
   public static Builder newBuilder() {
     return new Builder();
+  }
+
+  /** At most one daemon thread, made when there is something to deliver and let go when idle. */
+  private static ExecutorService newDeliveryExecutor() {
+    return new ThreadPoolExecutor(0, 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+        HttpClients.daemonThreads("fanout-delivery"));
   }
 
   private static ScheduledExecutorService newScheduler() {
@@ -87,7 +114,24 @@ public final class PollerRegistry implements AutoCloseable {
    * @throws IllegalStateException if the registry is closed
    */
   public Subscription subscribe(Collection<UpstreamUrl> urls, Subscriber subscriber) {
+    return subscribe(urls, subscriber, StartFrom.live());
+  }
+
+  /**
+   * Subscribes like {@link #subscribe(Collection, Subscriber)}, and first sends {@code subscriber}
+   * what {@code start} asks for from each URL's history: nothing, the latest message, or what came
+   * after a message a client saw. They are sent soon after, on the delivery thread, before any
+   * message that arrives after this call.
+   *
+   * @throws IllegalArgumentException if the URL policy refuses one of the URLs
+   * @throws RegistryFullException if a new poller would exceed {@link Builder#maxPolledUrls}
+   * @throws IllegalStateException if the registry is closed
+   */
+  public Subscription subscribe(
+      Collection<UpstreamUrl> urls, Subscriber subscriber, StartFrom start) {
     Objects.requireNonNull(subscriber, "subscriber");
+    Objects.requireNonNull(start, "start");
+    long since = journal.lastSequence();
     if (closed.get()) {
       throw new IllegalStateException("registry is closed");
     }
@@ -111,6 +155,7 @@ public final class PollerRegistry implements AutoCloseable {
       }
       subscription.add(entry);
     }
+    journal.join(subscription.entries, start, since);
     return subscription;
   }
 
@@ -120,13 +165,15 @@ public final class PollerRegistry implements AutoCloseable {
     boolean[] full = new boolean[1];
     topics.compute(entry.url().canonical(), (key, topic) -> {
       if (topic == null) {
-        if (!reserveTopic()) {
+        boolean pushFed = isPushFed(key);
+        if (!pushFed && !reserveTopic()) {
           full[0] = true;
           return null;
         }
-        topic = new Topic(key,
-            deliveries -> new Poller(entry.url().url(), client, scheduler, timing, maxBodyBytes,
+        topic = new Topic(key, journal, pushFed ? null
+            : deliveries -> new Poller(entry.url().url(), client, scheduler, timing, maxBodyBytes,
                 deliveries));
+        journal.activate(key);
         created[0] = topic;
       }
       topic.add(entry);
@@ -154,7 +201,10 @@ public final class PollerRegistry implements AutoCloseable {
       topic.remove(entry);
       if (topic.isEmpty()) {
         emptied[0] = topic;
-        topicCount.decrementAndGet();
+        if (topic.isPolled()) {
+          topicCount.decrementAndGet();
+        }
+        journal.deactivate(key);
         return null;
       }
       return topic;
@@ -170,9 +220,66 @@ public final class PollerRegistry implements AutoCloseable {
     return urlPolicy;
   }
 
-  /** How many URLs are being polled now. */
+  /** How many URLs are being polled now. Push-fed URLs with subscribers are not counted. */
   public int pollerCount() {
-    return topics.size();
+    return (int) topics.values().stream().filter(Topic::isPolled).count();
+  }
+
+  /**
+   * Delivers {@code body} to the subscribers of {@code url} exactly as if a poll of it had
+   * answered with it: it gets the next id, is kept in the URL's history, and reaches every
+   * subscriber of the URL's canonical form, each under its own spelling. A URL without
+   * subscribers keeps it for those who join later, within the {@link History} bounds for idle
+   * URLs. It is delivered on the delivery thread, after every message published or polled
+   * before it.
+   *
+   * <p>Any URL may be published to, polled or push-fed; the URL policy is not consulted, since
+   * nothing is fetched. The body array belongs to the registry from here on.
+   *
+   * @param contentType the body's {@code Content-Type}, or null; its charset decodes the body for
+   *     SSE
+   * @return the id the message was given
+   * @throws IllegalArgumentException if the body is larger than {@link Builder#maxBodyBytes}
+   * @throws IllegalStateException if the registry is closed
+   */
+  public MessageId publish(UpstreamUrl url, byte[] body, String contentType) {
+    Objects.requireNonNull(url, "url");
+    Objects.requireNonNull(body, "body");
+    if (body.length > maxBodyBytes) {
+      throw new IllegalArgumentException(
+          "body of " + body.length + " bytes is larger than maxBodyBytes " + maxBodyBytes);
+    }
+
+    Message published = closed.get() ? null
+        : journal.append(new Message(url.canonical(), body, contentType));
+    if (published == null) {
+      throw new IllegalStateException("registry is closed");
+    }
+    return published.id();
+  }
+
+  /** This registry's run, the first part of every {@link MessageId} it gives. */
+  public String run() {
+    return journal.run();
+  }
+
+  /** Whether {@code url} is push-fed: under a prefix given to {@link Builder#pushFedPrefix}. */
+  public boolean isPushFed(UpstreamUrl url) {
+    return isPushFed(url.canonical());
+  }
+
+  private boolean isPushFed(String canonical) {
+    for (String prefix : pushFedPrefixes) {
+      if (canonical.startsWith(prefix)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** How many URLs keep messages now, with subscribers or without; for tests. */
+  int historyCount() {
+    return journal.historyCount();
   }
 
   /** How many subscriptions to {@code url}'s canonical form exist now. */
@@ -196,6 +303,8 @@ public final class PollerRegistry implements AutoCloseable {
       return;
     }
 
+    journal.close();
+    HttpClients.stop(delivery);
     List<Topic> all = new ArrayList<>(topics.values());
     topics.clear();
     for (Topic topic : all) {
@@ -224,8 +333,34 @@ public final class PollerRegistry implements AutoCloseable {
     private Duration maxRetryAfter = Duration.ofMinutes(5);
     private UrlPolicy urlPolicy = UrlPolicy.standard();
     private int maxPolledUrls = 10_000;
+    private History history = History.standard();
+    private final List<String> pushFedPrefixes = new ArrayList<>();
 
     private Builder() {}
+
+    /** How many recent messages each URL keeps. Default {@link History#standard()}. */
+    public Builder history(History history) {
+      this.history = Objects.requireNonNull(history, "history");
+      return this;
+    }
+
+    /**
+     * Makes the URLs that start with {@code prefix} push-fed: they are never polled, and their
+     * messages come only from {@link PollerRegistry#publish}. Subscribing to one holds no poller
+     * and does not count toward {@link #maxPolledUrls}. Compared in canonical form, as {@link
+     * UrlPolicy.Builder#allowPrefix} compares; end it with {@code /} to take one path and what is
+     * below it. May be called for several prefixes.
+     *
+     * @throws IllegalArgumentException if {@code prefix} is not an http or https URL
+     */
+    public Builder pushFedPrefix(String prefix) {
+      HttpUrl parsed = HttpUrl.parse(prefix);
+      if (parsed == null) {
+        throw new IllegalArgumentException("pushFedPrefix takes an http or https URL: " + prefix);
+      }
+      pushFedPrefixes.add(parsed.newBuilder().fragment(null).build().toString());
+      return this;
+    }
 
     /**
      * Which upstream URLs may be polled at all. Default {@link UrlPolicy#standard()}: any http or

@@ -2,6 +2,7 @@ package io.github.lpfanout;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
 
 /**
@@ -11,10 +12,15 @@ import java.util.Map;
  * so that {@code EventSource} rebuilds the body with {@code \n} line ends. A body that ends with a
  * line break yields a final empty {@code data:} line, which keeps that trailing line end. An empty
  * body is one empty {@code data:} line, which dispatches an event with empty data.
+ *
+ * <p>A message with an id gets an {@code id:} line, so that the client sends the id of the last
+ * event it received as {@code Last-Event-ID} when it reconnects. The opening is a {@code retry:}
+ * field alone, which sets the client's reconnection delay and dispatches no event.
  */
 final class SseEncoder implements FrameEncoder {
   static final SseEncoder INSTANCE = new SseEncoder();
 
+  private static final byte[] ID = "id: ".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] EVENT = "event: ".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] HEARTBEAT = ":\n\n".getBytes(StandardCharsets.US_ASCII);
@@ -41,7 +47,12 @@ final class SseEncoder implements FrameEncoder {
   @Override
   public byte[] encode(String spelling, Message message) {
     String body = new String(message.body(), message.charset());
-    ByteArrayOutputStream out = new ByteArrayOutputStream(body.length() + spelling.length() + 32);
+    ByteArrayOutputStream out = new ByteArrayOutputStream(body.length() + spelling.length() + 64);
+    if (message.id() != null) {
+      out.writeBytes(ID);
+      out.writeBytes(message.id().toString().getBytes(StandardCharsets.US_ASCII));
+      out.write('\n');
+    }
     out.writeBytes(EVENT);
     out.writeBytes(spelling.getBytes(StandardCharsets.UTF_8));
     out.write('\n');
@@ -67,6 +78,14 @@ final class SseEncoder implements FrameEncoder {
     out.writeBytes(DATA);
     out.writeBytes(body.substring(start, end).getBytes(StandardCharsets.UTF_8));
     out.write('\n');
+  }
+
+  @Override
+  public byte[] opening(Duration retry) {
+    if (retry == null) {
+      return new byte[0];
+    }
+    return ("retry: " + retry.toMillis() + "\n\n").getBytes(StandardCharsets.US_ASCII);
   }
 
   @Override

@@ -3,9 +3,10 @@ package io.github.lpfanout;
 /**
  * Receives the messages of the URLs it is subscribed to.
  *
- * <p>{@link #onMessage} is called on a poller thread, once per message and URL, in the order the
- * upstream's responses arrived; calls for one URL never overlap, calls for different URLs may.
- * It must return quickly and never block: every other subscriber of the URL waits for it.
+ * <p>{@link #onMessage} is called once per message and URL, in the order of the messages' ids,
+ * which for one URL is the order the upstream's responses (or the publishes) arrived. A registry
+ * calls its subscribers one at a time, never two at once, on its delivery thread. It must return
+ * quickly and never block: every other subscriber of every URL waits for it.
  */
 @FunctionalInterface
 public interface Subscriber {

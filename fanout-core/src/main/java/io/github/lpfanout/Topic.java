@@ -7,22 +7,29 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Everything the registry keeps for one canonical URL: its subscribers, and the poller that feeds
- * them while there are any. Each message the poller produces is handed to every subscriber.
+ * Everything the registry keeps for one canonical URL while it has subscribers: the subscribers,
+ * and the poller that feeds them, unless the URL is push-fed. Each message the poller produces goes
+ * to the registry's {@link Journal}, which gives it its id and hands it back for delivery.
  *
  * <p>The set of entries is changed only by {@link PollerRegistry} while it holds the map's lock for
- * this URL; delivery reads it without locking. Thread-safe.
+ * this URL; delivery reads it without locking. An entry receives messages only once it is live:
+ * the journal makes it live after sending it what its start asked for. Thread-safe.
  */
 final class Topic implements Consumer<Message> {
   private static final Logger log = LoggerFactory.getLogger(Topic.class);
 
   private final String canonical;
+  private final Journal journal;
   private final Set<Entry> entries = ConcurrentHashMap.newKeySet();
   private final Poller poller;
 
-  Topic(String canonical, PollerFactory pollers) {
+  /**
+   * @param pollers makes the topic's poller; null for a push-fed URL, which is never polled
+   */
+  Topic(String canonical, Journal journal, PollerFactory pollers) {
     this.canonical = canonical;
-    this.poller = pollers.create(this);
+    this.journal = journal;
+    this.poller = pollers == null ? null : pollers.create(this);
   }
 
   /** Makes the poller of a new topic; the registry supplies it. */
@@ -47,41 +54,64 @@ final class Topic implements Consumer<Message> {
     return entries.size();
   }
 
+  /** Whether a poller feeds this topic; false for a push-fed URL. */
+  boolean isPolled() {
+    return poller != null;
+  }
+
   /** Starts feeding the topic. Called once, after it was published in the registry. */
   void start() {
-    poller.start();
+    if (poller != null) {
+      poller.start();
+    }
   }
 
-  /** Stops feeding the topic; nothing is delivered afterwards. */
+  /** Stops feeding the topic; nothing is polled afterwards. */
   void stop() {
-    poller.stop();
+    if (poller != null) {
+      poller.stop();
+    }
   }
 
-  /** Hands {@code message} to every current subscriber, on the calling thread. */
+  /** Takes a polled message: the journal gives it its id, keeps it and delivers it. */
   @Override
   public void accept(Message message) {
+    journal.append(message);
+  }
+
+  /** Hands {@code message} to every live subscriber. Called by the journal, one at a time. */
+  void deliver(Message message) {
     for (Entry entry : entries) {
-      if (entry.isCancelled()) {
-        continue;
+      if (entry.isLive()) {
+        deliver(entry, message);
       }
-      try {
-        entry.subscriber().onMessage(entry.url(), message);
-      } catch (RuntimeException e) {
-        log.warn("Subscriber {} of {} threw; it keeps its subscription",
-            entry.subscriber(), canonical, e);
-      }
+    }
+  }
+
+  /** Hands {@code message} to one entry unless it is null or cancelled. */
+  static void deliver(Entry entry, Message message) {
+    if (entry == null || entry.isCancelled()) {
+      return;
+    }
+    try {
+      entry.subscriber().onMessage(entry.url(), message);
+    } catch (RuntimeException e) {
+      log.warn("Subscriber {} of {} threw; it keeps its subscription",
+          entry.subscriber(), entry.url().canonical(), e);
     }
   }
 
   @Override
   public String toString() {
-    return "Topic{" + canonical + ", " + entries.size() + " subscribers}";
+    return "Topic{" + canonical + ", " + entries.size() + " subscribers"
+        + (poller == null ? ", push-fed}" : "}");
   }
 
   /** One subscriber's interest in this URL, under one spelling. Identity equality. */
   static final class Entry {
     private final UpstreamUrl url;
     private final Subscriber subscriber;
+    private volatile boolean live;
     private volatile boolean cancelled;
 
     Entry(UpstreamUrl url, Subscriber subscriber) {
@@ -95,6 +125,15 @@ final class Topic implements Consumer<Message> {
 
     Subscriber subscriber() {
       return subscriber;
+    }
+
+    /** Whether the entry receives every message as it is delivered. */
+    boolean isLive() {
+      return live && !cancelled;
+    }
+
+    void goLive() {
+      live = true;
     }
 
     boolean isCancelled() {

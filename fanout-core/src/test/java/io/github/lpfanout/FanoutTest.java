@@ -127,7 +127,8 @@ class FanoutTest {
     assertEquals(FrameEncoder.sse().contentType(), stream.contentType());
     assertEquals(FrameEncoder.sse().responseHeaders(), stream.responseHeaders());
     Message expected = new Message(UpstreamUrl.of(spelling).canonical(),
-        "line one\nline two".getBytes(StandardCharsets.UTF_8), null);
+        "line one\nline two".getBytes(StandardCharsets.UTF_8), null)
+        .withId(new MessageId(registry.run(), 1));
     assertArrayEquals(FrameEncoder.sse().encode(spelling, expected), take(stream));
   }
 

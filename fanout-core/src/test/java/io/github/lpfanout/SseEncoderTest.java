@@ -10,6 +10,7 @@ import io.github.lpfanout.testing.SseRecorder.Event;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
@@ -125,6 +126,44 @@ class SseEncoderTest {
   }
 
   @Test
+  void messageWithAnIdIsAnEventWithThatId() throws Exception {
+    Message message = message("body").withId(new MessageId("run1", 42));
+
+    Event event = roundTrip(URL, message);
+
+    assertEquals(new Event(URL, "body", "run1-42"), event);
+    assertTrue(new String(sse.encode(URL, message), StandardCharsets.UTF_8)
+        .startsWith("id: run1-42\nevent: "));
+  }
+
+  @Test
+  void eachEventCarriesItsOwnId() throws Exception {
+    recorder = serve(sse.encode(URL, message("one").withId(new MessageId("r", 1))),
+        sse.encode(URL, message("two").withId(new MessageId("r", 2))));
+
+    assertEquals(new Event(URL, "one", "r-1"), recorder.nextWithId());
+    assertEquals(new Event(URL, "two", "r-2"), recorder.nextWithId());
+    assertNoMoreEvents();
+  }
+
+  @Test
+  void openingWithARetryIsARetryFieldThatDispatchesNothing() throws Exception {
+    byte[] opening = sse.opening(Duration.ofMillis(1500));
+    assertEquals("retry: 1500\n\n", new String(opening, StandardCharsets.US_ASCII));
+
+    recorder = serve(opening, frame("first"));
+
+    assertEquals(new Event(URL, "first", null), recorder.nextWithId());
+    assertNoMoreEvents();
+  }
+
+  @Test
+  void openingWithoutARetryIsEmpty() {
+    assertEquals(0, sse.opening(null).length);
+    assertEquals(0, FrameEncoder.binary().opening(Duration.ofSeconds(1)).length);
+  }
+
+  @Test
   void eventTypeIsTheUrlAsTheClientWroteIt() throws Exception {
     String spelling = "HTTP://A.example:80/q?ids=1,2&name=caf\u00e9";
     Message message = new Message("http://a.example/q?ids=1,2&name=caf%C3%A9",
@@ -175,7 +214,7 @@ class SseEncoderTest {
       recorder.close();
     }
     recorder = serve(sse.encode(spelling, message));
-    Event event = recorder.next();
+    Event event = recorder.nextWithId();
     assertEquals(spelling, event.type());
     assertNoMoreEvents();
     return event;

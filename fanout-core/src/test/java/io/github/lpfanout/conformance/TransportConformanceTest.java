@@ -3,13 +3,19 @@ package io.github.lpfanout.conformance;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.lpfanout.AuthDecision;
 import io.github.lpfanout.Authorizer;
+import io.github.lpfanout.CorsPolicy;
 import io.github.lpfanout.Fanout;
+import io.github.lpfanout.History;
+import io.github.lpfanout.MessageId;
 import io.github.lpfanout.PollerRegistry;
+import io.github.lpfanout.Postbacks;
 import io.github.lpfanout.UpstreamUrl;
 import io.github.lpfanout.UrlPolicy;
 import io.github.lpfanout.testing.Await;
@@ -17,6 +23,7 @@ import io.github.lpfanout.testing.BinRecorder;
 import io.github.lpfanout.testing.FaultReport;
 import io.github.lpfanout.testing.RawHttp;
 import io.github.lpfanout.testing.ScriptedUpstream;
+import io.github.lpfanout.testing.Signatures;
 import io.github.lpfanout.testing.SseRecorder;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -24,6 +31,7 @@ import java.net.Socket;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -39,8 +47,10 @@ import okhttp3.Dispatcher;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
+import okhttp3.RequestBody;
 import okhttp3.Response;
 import okio.Buffer;
+import okio.BufferedSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -55,6 +65,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * OkHttp's EventSource as the SSE parser.
  */
 public abstract class TransportConformanceTest {
+  private static final String APP = "https://app.example";
+  private static final String SECRET = "the-postback-secret-of-the-suite";
+  private static final Duration QUIET = Duration.ofMillis(300);
+
 
   /** A running server that serves a fanout under {@link #baseUrl()}. */
   public interface Mount extends AutoCloseable {
@@ -67,6 +81,15 @@ public abstract class TransportConformanceTest {
 
   /** Starts a server of the transport under test that serves {@code fanout}. */
   protected abstract Mount mount(Fanout fanout) throws Exception;
+
+  /**
+   * Whether the transport routes {@code OPTIONS} to {@link Fanout#preflight} and the postback
+   * path to {@link Fanout#postback}, as {@link Fanout} describes. A transport's test returns true
+   * once it does; until then the tests of preflights and postbacks are skipped, not passed.
+   */
+  protected boolean routesPreflightsAndPostbacks() {
+    return false;
+  }
 
   protected ScriptedUpstream upstream;
   protected OkHttpClient client;
@@ -848,6 +871,491 @@ public abstract class TransportConformanceTest {
       }
     }
     return sockets;
+  }
+
+  // --- Message ids, resume and latest on join ------------------------------------------------
+
+  @Test
+  public void sseEventsCarryIdsThatNameTheRegistrysRunAndIncreaseAcrossUrls() throws Exception {
+    String base = serve(Authorizer.allowAll());
+    String a = upstream.url("/a");
+    String b = upstream.url("/b");
+    SseRecorder client = sse(base, a, b);
+    Await.until("subscribed to both", () -> subscribers(a) == 1 && subscribers(b) == 1);
+
+    upstream.answer("/a", "one");
+    upstream.answer("/b", "two");
+    upstream.answer("/a", "three");
+
+    long previous = 0;
+    for (int i = 0; i < 3; i++) {
+      SseRecorder.Event event = client.nextWithId();
+      MessageId id = MessageId.parse(event.id());
+      assertNotNull(id, "event " + event + " has a message id");
+      assertEquals(fanout.registry().run(), id.run());
+      assertTrue(id.sequence() > previous, "ids increase: " + event.id());
+      previous = id.sequence();
+    }
+  }
+
+  @Test
+  public void sseStreamStartsWithItsRetryOnceWhenOneIsConfigured() throws Exception {
+    String base = serve(fanoutBuilder(Authorizer.allowAll()).retry(Duration.ofMillis(1500)));
+    String url = upstream.url("/a");
+
+    try (Response response = get(base + "/sse/" + url)) {
+      BufferedSource stream = response.body().source();
+      assertEquals("retry: 1500", stream.readUtf8LineStrict());
+      assertEquals("", stream.readUtf8LineStrict());
+      Await.until("subscribed", () -> subscribers(url) == 1);
+      upstream.answer("/a", "one");
+      upstream.answer("/a", "two");
+
+      List<String> lines = linesThrough(stream, "data: two");
+      assertTrue(lines.stream().noneMatch(line -> line.startsWith("retry:")), lines.toString());
+    }
+  }
+
+  @Test
+  public void sseStreamSendsNoRetryUnlessConfigured() throws Exception {
+    String base = serve(Authorizer.allowAll());
+    String url = upstream.url("/a");
+
+    try (Response response = get(base + "/sse/" + url)) {
+      Await.until("subscribed", () -> subscribers(url) == 1);
+      upstream.answer("/a", "one");
+
+      List<String> lines = linesThrough(response.body().source(), "data: one");
+      assertTrue(lines.stream().noneMatch(line -> line.startsWith("retry:")), lines.toString());
+    }
+  }
+
+  @Test
+  public void reconnectWithLastEventIdGetsExactlyWhatItMissedInOrderThenLive() throws Exception {
+    String base = serve(pushFedFanout(History.standard()));
+    String a = upstream.url("/push/a");
+    String b = upstream.url("/push/b");
+    SseRecorder first = sse(base, a, b);
+    Await.until("subscribed to both", () -> subscribers(a) == 1 && subscribers(b) == 1);
+    publish(a, "a1");
+    publish(b, "b1");
+    publish(a, "a2");
+    SseRecorder.Event seen = first.nextWithId();
+    assertEquals("a1", seen.data());
+    first.close();
+    publish(b, "b2 while away");
+
+    SseRecorder second = closeLater(SseRecorder.connect(client, new Request.Builder()
+        .url(base + "/sse/" + a + "," + b)
+        .header("Last-Event-ID", seen.id())
+        .build()));
+    assertEquals(new SseRecorder.Event(b, "b1", null), second.next());
+    assertEquals(new SseRecorder.Event(a, "a2", null), second.next());
+    assertEquals(new SseRecorder.Event(b, "b2 while away", null), second.next());
+    publish(a, "a3 live");
+
+    assertEquals(new SseRecorder.Event(a, "a3 live", null), second.next());
+    assertNull(second.poll(QUIET), "nothing repeated");
+  }
+
+  @Test
+  public void lastEventIdParameterOfTheQueryFormResumesLikeTheHeader() throws Exception {
+    String base = serve(pushFedFanout(History.standard()));
+    String a = upstream.url("/push/a");
+    MessageId seen = publish(a, "seen");
+    publish(a, "missed");
+
+    SseRecorder client = closeLater(SseRecorder.connect(this.client, base + "/sse?url="
+        + URLEncoder.encode(a, StandardCharsets.UTF_8) + "&lastEventId=" + seen));
+
+    assertEquals(new SseRecorder.Event(a, "missed", null), client.next());
+    assertNull(client.poll(QUIET));
+  }
+
+  @Test
+  public void lastEventIdInThePathFormsQueryStringBelongsToTheUpstreamUrl() throws Exception {
+    String base = serve(pushFedFanout(History.standard()).latestOnJoin(false));
+    MessageId first = publish(upstream.url("/push/x"), "x");
+    String url = upstream.url("/push/q?lastEventId=" + first);
+    publish(url, "would be replayed if the query were read as a last event id");
+
+    SseRecorder client = sse(base, url);
+    Await.until("subscribed", () -> subscribers(url) == 1);
+    assertNull(client.poll(QUIET), "the upstream's query was taken as a last event id");
+    publish(url, "live");
+
+    assertEquals(new SseRecorder.Event(url, "live", null), client.next());
+  }
+
+  @Test
+  public void idOlderThanTheHistoryOrOfAnotherRunGivesTheLatestOfEachUrl() throws Exception {
+    String base = serve(pushFedFanout(History.newBuilder().maxMessages(1).build()));
+    String a = upstream.url("/push/a");
+    String b = upstream.url("/push/b");
+    MessageId old = publish(upstream.url("/push/c"), "c1");
+    publish(a, "a1");
+    publish(a, "a2");
+    publish(b, "b1");
+    publish(b, "b2");
+
+    for (String id : List.of(old.toString(), "zzzzzzzz0000-1", "not an id")) {
+      SseRecorder client = closeLater(SseRecorder.connect(this.client, new Request.Builder()
+          .url(base + "/sse/" + a + "," + b)
+          .header("Last-Event-ID", id)
+          .build()));
+      assertEquals(new SseRecorder.Event(a, "a2", null), client.next(), id);
+      assertEquals(new SseRecorder.Event(b, "b2", null), client.next(), id);
+      assertNull(client.poll(QUIET), id);
+      client.close();
+    }
+  }
+
+  @Test
+  public void clientJoiningAUrlThatDeliveredBeforeGetsItsLatestMessageAtOnce() throws Exception {
+    String base = serve(Authorizer.allowAll());
+    String url = upstream.url("/a");
+    SseRecorder early = sse(base, url);
+    Await.until("subscribed", () -> subscribers(url) == 1);
+    upstream.answer("/a", "old");
+    upstream.answer("/a", "current");
+    assertEquals("old", early.next().data());
+    assertEquals("current", early.next().data());
+
+    SseRecorder late = sse(base, url);
+    BinRecorder lateBin = bin(base, url);
+
+    assertEquals(new SseRecorder.Event(url, "current", null), late.next());
+    assertEquals(new BinRecorder.Frame(url, bytes("current")), lateBin.next());
+    upstream.answer("/a", "next");
+    assertEquals("next", late.next().data());
+    assertEquals("next", early.next().data());
+    assertEquals("next", lateBin.next().text());
+  }
+
+  @Test
+  public void latestOnJoinTurnedOffSendsOnlyWhatArrivesAfterJoining() throws Exception {
+    String base = serve(pushFedFanout(History.standard()).latestOnJoin(false));
+    String url = upstream.url("/push/a");
+    publish(url, "before");
+
+    SseRecorder client = sse(base, url);
+    Await.until("subscribed", () -> subscribers(url) == 1);
+    assertNull(client.poll(QUIET));
+    publish(url, "after");
+
+    assertEquals(new SseRecorder.Event(url, "after", null), client.next());
+  }
+
+  @Test
+  public void reconnectingWhilePublishingNeitherLosesNorRepeatsAMessage() throws Exception {
+    String base = serve(pushFedFanout(History.standard()));
+    String url = upstream.url("/push/numbers");
+    int messages = 300;
+    AtomicInteger progress = new AtomicInteger();
+    SseRecorder connection = sse(base, url);
+    Await.until("subscribed", () -> subscribers(url) == 1);
+    Thread publisher = new Thread(() -> {
+      for (int i = 1; i <= messages && !Thread.currentThread().isInterrupted(); i++) {
+        while (i > progress.get() + 20 && !Thread.currentThread().isInterrupted()) {
+          Thread.yield();
+        }
+        publish(url, String.valueOf(i));
+      }
+    }, "publisher");
+    publisher.start();
+    cleanup.add(publisher::interrupt);
+
+    int received = 0;
+    int connections = 1;
+    while (received < messages) {
+      String lastId = null;
+      for (int i = 0; i < 1 + (connections * 7) % 13 && received < messages; i++) {
+        SseRecorder.Event event = connection.nextWithId();
+        assertEquals(String.valueOf(received + 1), event.data(),
+            "the message after " + received + ", on connection " + connections);
+        received++;
+        progress.set(received);
+        lastId = event.id();
+      }
+      connection.close();
+      connection = closeLater(SseRecorder.connect(client, new Request.Builder()
+          .url(base + "/sse/" + url)
+          .header("Last-Event-ID", lastId)
+          .build()));
+      connections++;
+    }
+
+    publisher.join(5000);
+    assertTrue(connections > 20, "reconnected " + connections + " times");
+    assertNull(connection.poll(QUIET), "nothing after the last message");
+  }
+
+  // --- Postbacks and push-fed URLs -----------------------------------------------------------
+
+  @Test
+  public void pushFedUrlIsNeverPolledAndGetsWhatIsPublished() throws Exception {
+    String base = serve(pushFedFanout(History.standard()));
+    String url = upstream.url("/push/a");
+    SseRecorder client = sse(base, url);
+    Await.until("subscribed", () -> subscribers(url) == 1);
+
+    publish(url, "pushed");
+
+    assertEquals(new SseRecorder.Event(url, "pushed", null), client.next());
+    assertEquals(0, fanout.registry().pollerCount());
+    assertNull(upstream.takeRequest(QUIET.toMillis()), "the push-fed URL was polled");
+  }
+
+  @Test
+  public void postbackWithTheBearerTokenReachesSubscribersAsAPolledResponseWould()
+      throws Exception {
+    assumeTrue(routesPreflightsAndPostbacks(), "the transport does not route postbacks yet");
+    String base = serve(fanoutBuilder(Authorizer.allowAll()).postbacks(postbacks()));
+    String url = upstream.url("/news");
+    SseRecorder client = sse(base, url);
+    Await.until("subscribed", () -> subscribers(url) == 1);
+
+    byte[] latin1 = "caf\u00e9".getBytes(StandardCharsets.ISO_8859_1);
+    try (Response response = postback(base, url, latin1, "text/plain; charset=ISO-8859-1",
+        "Authorization", "Bearer " + SECRET)) {
+      assertEquals(202, response.code());
+      String id = response.body().string().strip();
+      assertEquals(new SseRecorder.Event(url, "caf\u00e9", id), client.nextWithId());
+    }
+  }
+
+  @Test
+  public void postbackSignedWithHmacReachesSubscribers() throws Exception {
+    assumeTrue(routesPreflightsAndPostbacks(), "the transport does not route postbacks yet");
+    String base = serve(pushFedFanout(History.standard()).postbacks(postbacks()));
+    String url = upstream.url("/push/a?since=1,2");
+    SseRecorder client = sse(base, url);
+    Await.until("subscribed", () -> subscribers(url) == 1);
+    long now = Instant.now().getEpochSecond();
+
+    try (Response response = postback(base, url, bytes("signed"), "text/plain",
+        "X-Fanout-Timestamp", String.valueOf(now),
+        "X-Fanout-Signature", Signatures.sign(SECRET, now, url, bytes("signed")))) {
+      assertEquals(202, response.code());
+    }
+
+    assertEquals(new SseRecorder.Event(url, "signed", null), client.next());
+  }
+
+  @Test
+  public void postbackWithWrongMissingExpiredOrReplayedProofIs401AndPublishesNothing()
+      throws Exception {
+    assumeTrue(routesPreflightsAndPostbacks(), "the transport does not route postbacks yet");
+    String base = serve(pushFedFanout(History.standard()).postbacks(postbacks()));
+    String url = upstream.url("/push/a");
+    SseRecorder client = sse(base, url);
+    Await.until("subscribed", () -> subscribers(url) == 1);
+    long now = Instant.now().getEpochSecond();
+    long expired = now - 600;
+    byte[] body = bytes("forged");
+    String[][] refused = {
+        {},
+        {"Authorization", "Bearer not-the-secret-at-all"},
+        {"X-Fanout-Timestamp", String.valueOf(now),
+            "X-Fanout-Signature", Signatures.sign("not-the-secret-at-all", now, url, body)},
+        {"X-Fanout-Timestamp", String.valueOf(now),
+            "X-Fanout-Signature", Signatures.sign(SECRET, now, url + "/other", body)},
+        {"X-Fanout-Timestamp", String.valueOf(expired),
+            "X-Fanout-Signature", Signatures.sign(SECRET, expired, url, body)},
+    };
+    for (String[] headers : refused) {
+      try (Response response = postback(base, url, body, "text/plain", headers)) {
+        assertEquals(401, response.code(), List.of(headers).toString());
+        assertNotNull(response.header("WWW-Authenticate"));
+      }
+    }
+    String[] signed = {"X-Fanout-Timestamp", String.valueOf(now),
+        "X-Fanout-Signature", Signatures.sign(SECRET, now, url, bytes("once"))};
+    try (Response response = postback(base, url, bytes("once"), "text/plain", signed)) {
+      assertEquals(202, response.code());
+    }
+    try (Response replayed = postback(base, url, bytes("once"), "text/plain", signed)) {
+      assertEquals(401, replayed.code(), "a replayed signature");
+    }
+
+    assertEquals(new SseRecorder.Event(url, "once", null), client.next());
+    assertNull(client.poll(QUIET), "nothing else was published");
+  }
+
+  @Test
+  public void postbackOverTheBodyCapIs413() throws Exception {
+    assumeTrue(routesPreflightsAndPostbacks(), "the transport does not route postbacks yet");
+    String base = serve(pushFedFanout(History.standard())
+        .postbacks(Postbacks.newBuilder().secret(SECRET).maxBodyBytes(1024).build()));
+    String url = upstream.url("/push/a");
+
+    try (Response response = postback(base, url, new byte[4096], null,
+        "Authorization", "Bearer " + SECRET)) {
+      assertEquals(413, response.code());
+    }
+    try (Response response = postback(base, url, new byte[1024], null,
+        "Authorization", "Bearer " + SECRET)) {
+      assertEquals(202, response.code());
+    }
+  }
+
+  @Test
+  public void postbackEndpointIsClosedWithoutASecret() throws Exception {
+    assumeTrue(routesPreflightsAndPostbacks(), "the transport does not route postbacks yet");
+    String base = serve(pushFedFanout(History.standard()));
+    String url = upstream.url("/push/a");
+    SseRecorder client = sse(base, url);
+    Await.until("subscribed", () -> subscribers(url) == 1);
+
+    try (Response response = postback(base, url, bytes("x"), "text/plain",
+        "Authorization", "Bearer " + SECRET)) {
+      assertEquals(404, response.code());
+    }
+    assertNull(client.poll(QUIET), "nothing was published");
+  }
+
+  // --- CORS ----------------------------------------------------------------------------------
+
+  @Test
+  public void streamsCarryNoCorsHeadersByDefault() throws Exception {
+    String base = serve(Authorizer.allowAll());
+    SseRecorder client = closeLater(SseRecorder.connect(this.client, new Request.Builder()
+        .url(base + "/sse/" + upstream.url("/a"))
+        .header("Origin", APP)
+        .build()));
+
+    Response response = client.awaitOpen();
+    assertNull(response.header("Access-Control-Allow-Origin"));
+    assertNull(response.header("Vary"));
+  }
+
+  @Test
+  public void allowedOriginIsEchoedWithVaryAndAnotherGetsNoAllowOrigin() throws Exception {
+    String base = serve(fanoutBuilder(Authorizer.allowAll())
+        .cors(CorsPolicy.newBuilder().allowOrigin(APP).build()));
+    String url = upstream.url("/a");
+
+    Response allowed = openWithOrigin(base + "/sse/" + url, APP);
+    assertEquals(APP, allowed.header("Access-Control-Allow-Origin"));
+    assertEquals("Origin", allowed.header("Vary"));
+    assertNull(allowed.header("Access-Control-Allow-Credentials"));
+    Response denied = openWithOrigin(base + "/sse/" + url, "https://evil.example");
+    assertNull(denied.header("Access-Control-Allow-Origin"));
+    assertEquals("Origin", denied.header("Vary"));
+    try (Response refusal = client.newCall(new Request.Builder()
+        .url(base + "/xml/" + url).header("Origin", APP).build()).execute()) {
+      assertEquals(404, refusal.code());
+      assertEquals(APP, refusal.header("Access-Control-Allow-Origin"));
+    }
+  }
+
+  @Test
+  public void anyOriginIsAStarWithoutCredentialsAndTheEchoedOriginWithThem() throws Exception {
+    String base = serve(fanoutBuilder(Authorizer.allowAll())
+        .cors(CorsPolicy.newBuilder().allowAnyOrigin().build()));
+    Response star = openWithOrigin(base + "/sse/" + upstream.url("/a"), APP);
+    assertEquals("*", star.header("Access-Control-Allow-Origin"));
+    assertNull(star.header("Access-Control-Allow-Credentials"));
+
+    base = serve(fanoutBuilder(Authorizer.allowAll())
+        .cors(CorsPolicy.newBuilder().allowAnyOrigin().allowCredentials(true).build()));
+    Response echoed = openWithOrigin(base + "/sse/" + upstream.url("/a"), APP);
+    assertEquals(APP, echoed.header("Access-Control-Allow-Origin"));
+    assertEquals("true", echoed.header("Access-Control-Allow-Credentials"));
+    assertEquals("Origin", echoed.header("Vary"));
+  }
+
+  @Test
+  public void preflightFromAnAllowedOriginIsAnsweredAndFromAnotherRefused() throws Exception {
+    assumeTrue(routesPreflightsAndPostbacks(), "the transport does not route preflights yet");
+    String base = serve(fanoutBuilder(Authorizer.allowAll())
+        .cors(CorsPolicy.newBuilder().allowOrigin(APP).allowCredentials(true).build()));
+    String target = base + "/sse/" + upstream.url("/a");
+
+    try (Response allowed = preflight(target, APP, "last-event-id")) {
+      assertEquals(204, allowed.code());
+      assertEquals(APP, allowed.header("Access-Control-Allow-Origin"));
+      assertEquals("true", allowed.header("Access-Control-Allow-Credentials"));
+      assertEquals("GET", allowed.header("Access-Control-Allow-Methods"));
+      assertEquals("last-event-id", allowed.header("Access-Control-Allow-Headers"));
+      assertNotNull(allowed.header("Access-Control-Max-Age"));
+    }
+    try (Response denied = preflight(target, "https://evil.example", "last-event-id")) {
+      assertEquals(403, denied.code());
+      assertNull(denied.header("Access-Control-Allow-Origin"));
+    }
+    assertEquals(0, fanout.registry().pollerCount(), "a preflight subscribes to nothing");
+  }
+
+  @Test
+  public void preflightIsRefusedWithoutCors() throws Exception {
+    assumeTrue(routesPreflightsAndPostbacks(), "the transport does not route preflights yet");
+    String base = serve(Authorizer.allowAll());
+
+    try (Response response = preflight(base + "/sse/" + upstream.url("/a"), APP, null)) {
+      assertEquals(405, response.code());
+      assertNull(response.header("Access-Control-Allow-Origin"));
+    }
+  }
+
+  /** A fanout whose URLs under {@code /push/} on the upstream are push-fed, never polled. */
+  private Fanout.Builder pushFedFanout(History history) {
+    return fanoutBuilder(Authorizer.allowAll()).registry(registryBuilder()
+        .pushFedPrefix(upstream.url("/push/"))
+        .history(history)
+        .build());
+  }
+
+  private MessageId publish(String url, String body) {
+    return fanout.registry().publish(UpstreamUrl.of(url), bytes(body), "text/plain");
+  }
+
+  private static Postbacks postbacks() {
+    return Postbacks.newBuilder().secret(SECRET).build();
+  }
+
+  private Response postback(String base, String url, byte[] body, String contentType,
+      String... headers) throws IOException {
+    Request.Builder request = new Request.Builder()
+        .url(base + "/publish?url=" + URLEncoder.encode(url, StandardCharsets.UTF_8))
+        .post(RequestBody.create(body, contentType == null ? null : MediaType.get(contentType)));
+    for (int i = 0; i < headers.length; i += 2) {
+      request.header(headers[i], headers[i + 1]);
+    }
+    return client.newCall(request.build()).execute();
+  }
+
+  private Response preflight(String url, String origin, String headers) throws IOException {
+    Request.Builder request = new Request.Builder()
+        .url(url)
+        .method("OPTIONS", null)
+        .header("Origin", origin)
+        .header("Access-Control-Request-Method", "GET");
+    if (headers != null) {
+      request.header("Access-Control-Request-Headers", headers);
+    }
+    return client.newCall(request.build()).execute();
+  }
+
+  /** Opens an SSE stream with an {@code Origin} and returns its response, kept open. */
+  private Response openWithOrigin(String url, String origin) throws Exception {
+    return closeLater(SseRecorder.connect(client, new Request.Builder()
+        .url(url)
+        .header("Origin", origin)
+        .build())).awaitOpen();
+  }
+
+  /** Reads stream lines up to and including {@code last}, skipping heartbeats. */
+  private static List<String> linesThrough(BufferedSource stream, String last) throws IOException {
+    List<String> lines = new ArrayList<>();
+    for (String line = stream.readUtf8LineStrict(); ; line = stream.readUtf8LineStrict()) {
+      if (!line.equals(":")) {
+        lines.add(line);
+      }
+      if (line.equals(last)) {
+        return lines;
+      }
+    }
   }
 
   // --- Helpers -------------------------------------------------------------------------------

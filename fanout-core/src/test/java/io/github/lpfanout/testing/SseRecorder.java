@@ -15,11 +15,21 @@ import okhttp3.sse.EventSources;
 /**
  * An SSE client built on OkHttp's EventSource parser that queues every event it receives. A test
  * takes the events it expects and then checks that nothing else arrived.
+ *
+ * <p>Every event a registry delivers carries an id that differs from run to run. {@link #next()}
+ * and {@link #poll} therefore give each event without its id, for tests that check what arrived;
+ * {@link #nextWithId()} gives it with the id, for tests of ids and resuming.
  */
 public final class SseRecorder implements AutoCloseable {
 
-  /** One dispatched event. */
-  public record Event(String type, String data, String id) {}
+  /** One dispatched event: its type, its data, and its id, or the last id before it, or null. */
+  public record Event(String type, String data, String id) {
+
+    /** This event with a null id. */
+    public Event withoutId() {
+      return new Event(type, data, null);
+    }
+  }
 
   private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
   private final CompletableFuture<Response> opened = new CompletableFuture<>();
@@ -45,13 +55,23 @@ public final class SseRecorder implements AutoCloseable {
     return opened.get(10, TimeUnit.SECONDS);
   }
 
-  /** The next event, failing if none arrives within 10 seconds. */
+  /** The next event without its id, failing if none arrives within 10 seconds. */
   public Event next() throws InterruptedException {
     return next(Duration.ofSeconds(10));
   }
 
-  /** The next event, failing if none arrives within {@code timeout}. */
+  /** The next event without its id, failing if none arrives within {@code timeout}. */
   public Event next(Duration timeout) throws InterruptedException {
+    return nextWithId(timeout).withoutId();
+  }
+
+  /** The next event with its id, failing if none arrives within 10 seconds. */
+  public Event nextWithId() throws InterruptedException {
+    return nextWithId(Duration.ofSeconds(10));
+  }
+
+  /** The next event with its id, failing if none arrives within {@code timeout}. */
+  public Event nextWithId(Duration timeout) throws InterruptedException {
     Event event = events.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
     if (event == null) {
       throw new AssertionError("no event within " + timeout.toMillis() + " ms"
@@ -60,9 +80,10 @@ public final class SseRecorder implements AutoCloseable {
     return event;
   }
 
-  /** The next event if one arrives within {@code timeout}, else null. */
+  /** The next event without its id if one arrives within {@code timeout}, else null. */
   public Event poll(Duration timeout) throws InterruptedException {
-    return events.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    Event event = events.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    return event == null ? null : event.withoutId();
   }
 
   /** Events received and not yet taken. */
@@ -98,8 +119,8 @@ public final class SseRecorder implements AutoCloseable {
 
     @Override
     public void onFailure(EventSource eventSource, Throwable t, Response response) {
-      AssertionError failure = new AssertionError(
-          "SSE stream failed" + (response == null ? "" : " with HTTP " + response.code()), t);
+      AssertionError failure = new AssertionError("SSE stream failed"
+          + (response == null ? "" : " with HTTP " + response.code()) + ": " + t, t);
       opened.completeExceptionally(failure);
       ended.complete(failure);
     }

@@ -30,7 +30,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Mounted at {@code /fanout}, it answers {@code GET /fanout/sse/<url>[,<url>...]}, {@code GET
  * /fanout/bin/...} and the query form {@code GET /fanout/sse?url=...}; see {@link Fanout} for what
- * happens to a request.
+ * happens to a request. It also answers CORS preflights ({@code OPTIONS}) with {@link
+ * Fanout#preflight}, and, if the fanout has {@linkplain Fanout.Builder#postbacks postbacks}, the
+ * postback endpoint: {@code POST /fanout/publish?url=...}. Everything those answers say is decided
+ * by the fanout; the handler only carries requests and answers.
  *
  * <p>Threads: {@link #handle} runs on the server's executor, or on its dispatcher thread if the
  * server has none, and returns at once; it never waits for the authorizer or for data, so the
@@ -38,7 +41,9 @@ import org.slf4j.LoggerFactory;
  * thread. Each admitted stream is then written by one thread of the handler's writer executor for
  * as long as the client stays: the JDK server's response streams block, so each connected client
  * holds one writer thread. The default executor makes daemon threads named {@code
- * fanout-jdkhttp-N} as they are needed, and lets each go after 5 idle seconds.
+ * fanout-jdkhttp-N} as they are needed, and lets each go after 5 idle seconds. A postback's body
+ * is read, and the postback answered, on a writer thread too, so that a slow upstream never holds
+ * the server's thread.
  *
  * <p>A client that went away is noticed when a write to it fails, at the latest at the next
  * heartbeat. A client too slow for its pending-bytes bound is dropped: its writer is interrupted,
@@ -85,25 +90,51 @@ public final class FanoutHttpHandler implements HttpHandler, AutoCloseable {
 
   @Override
   public void handle(HttpExchange exchange) throws IOException {
-    if (!exchange.getRequestMethod().equals("GET")) {
+    String method = exchange.getRequestMethod();
+    StreamRequest request =
+        StreamRequest.of(relativeTarget(exchange), exchange.getRequestHeaders(), remote(exchange));
+    if (fanout.isPostback(request.target())) {
+      execute(exchange, () -> postback(exchange, method, request), null);
+      return;
+    }
+    if (method.equals("OPTIONS")) {
+      send(exchange, fanout.preflight(request));
+      return;
+    }
+    if (!method.equals("GET")) {
       exchange.getResponseHeaders().set("Allow", "GET");
       send(exchange, Refusal.of(405, "only GET opens a stream"));
       return;
     }
 
-    StreamRequest request =
-        StreamRequest.of(relativeTarget(exchange), exchange.getRequestHeaders(), remote(exchange));
     fanout.open(request).thenAccept(admission -> dispatch(exchange, admission));
   }
 
   private void dispatch(HttpExchange exchange, Admission admission) {
+    Runnable onRejected = admission instanceof Admission.Admitted admitted
+        ? admitted.stream()::close
+        : null;
+    execute(exchange, () -> serve(exchange, admission), onRejected);
+  }
+
+  private void execute(HttpExchange exchange, Runnable task, Runnable onRejected) {
     try {
-      writers.execute(() -> serve(exchange, admission));
+      writers.execute(task);
     } catch (RejectedExecutionException e) {
-      if (admission instanceof Admission.Admitted admitted) {
-        admitted.stream().close();
+      if (onRejected != null) {
+        onRejected.run();
       }
       exchange.close();
+    }
+  }
+
+  private void postback(HttpExchange exchange, String method, StreamRequest request) {
+    try (exchange) {
+      int limit = (int) Math.min(Integer.MAX_VALUE - 8, fanout.maxPostbackBytes() + 1);
+      byte[] body = exchange.getRequestBody().readNBytes(limit);
+      send(exchange, fanout.postback(method, request, body));
+    } catch (IOException e) {
+      log.debug("Answering the postback from {} failed", exchange.getRemoteAddress(), e);
     }
   }
 
