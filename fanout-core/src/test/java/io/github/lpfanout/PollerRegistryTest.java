@@ -245,9 +245,11 @@ class PollerRegistryTest {
     registry.subscribe(List.of(url("/feed")), subscriber);
     upstream.answer("/feed", new MockResponse.Builder().code(500).body("broken").build());
     upstream.answer("/feed", new MockResponse.Builder().code(503).body("busy").build());
+    // Dropped after the headers: a connection dropped before them is retried at once on a new
+    // one, as OkHttp retries a stale pooled connection, and would take the next answer.
     upstream.answer("/feed", new MockResponse.Builder()
-        .body("never seen")
-        .onResponseStart(SocketEffect.ShutdownConnection.INSTANCE)
+        .body("never seen ".repeat(10_000))
+        .onResponseBody(SocketEffect.ShutdownConnection.INSTANCE)
         .build());
     upstream.answer("/feed", new MockResponse.Builder().code(502).body("bad gateway").build());
     upstream.answer("/feed", "first good");
