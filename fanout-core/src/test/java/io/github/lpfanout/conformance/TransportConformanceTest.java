@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.lpfanout.AuthDecision;
 import io.github.lpfanout.Authorizer;
@@ -81,15 +80,6 @@ public abstract class TransportConformanceTest {
 
   /** Starts a server of the transport under test that serves {@code fanout}. */
   protected abstract Mount mount(Fanout fanout) throws Exception;
-
-  /**
-   * Whether the transport routes {@code OPTIONS} to {@link Fanout#preflight} and the postback
-   * path to {@link Fanout#postback}, as {@link Fanout} describes. A transport's test returns true
-   * once it does; until then the tests of preflights and postbacks are skipped, not passed.
-   */
-  protected boolean routesPreflightsAndPostbacks() {
-    return false;
-  }
 
   protected ScriptedUpstream upstream;
   protected OkHttpClient client;
@@ -1109,7 +1099,6 @@ public abstract class TransportConformanceTest {
   @Test
   public void postbackWithTheBearerTokenReachesSubscribersAsAPolledResponseWould()
       throws Exception {
-    assumeTrue(routesPreflightsAndPostbacks(), "the transport does not route postbacks yet");
     String base = serve(fanoutBuilder(Authorizer.allowAll()).postbacks(postbacks()));
     String url = upstream.url("/news");
     SseRecorder client = sse(base, url);
@@ -1126,7 +1115,6 @@ public abstract class TransportConformanceTest {
 
   @Test
   public void postbackSignedWithHmacReachesSubscribers() throws Exception {
-    assumeTrue(routesPreflightsAndPostbacks(), "the transport does not route postbacks yet");
     String base = serve(pushFedFanout(History.standard()).postbacks(postbacks()));
     String url = upstream.url("/push/a?since=1,2");
     SseRecorder client = sse(base, url);
@@ -1145,7 +1133,6 @@ public abstract class TransportConformanceTest {
   @Test
   public void postbackWithWrongMissingExpiredOrReplayedProofIs401AndPublishesNothing()
       throws Exception {
-    assumeTrue(routesPreflightsAndPostbacks(), "the transport does not route postbacks yet");
     String base = serve(pushFedFanout(History.standard()).postbacks(postbacks()));
     String url = upstream.url("/push/a");
     SseRecorder client = sse(base, url);
@@ -1184,7 +1171,6 @@ public abstract class TransportConformanceTest {
 
   @Test
   public void postbackOverTheBodyCapIs413() throws Exception {
-    assumeTrue(routesPreflightsAndPostbacks(), "the transport does not route postbacks yet");
     String base = serve(pushFedFanout(History.standard())
         .postbacks(Postbacks.newBuilder().secret(SECRET).maxBodyBytes(1024).build()));
     String url = upstream.url("/push/a");
@@ -1201,7 +1187,6 @@ public abstract class TransportConformanceTest {
 
   @Test
   public void postbackEndpointIsClosedWithoutASecret() throws Exception {
-    assumeTrue(routesPreflightsAndPostbacks(), "the transport does not route postbacks yet");
     String base = serve(pushFedFanout(History.standard()));
     String url = upstream.url("/push/a");
     SseRecorder client = sse(base, url);
@@ -1267,7 +1252,6 @@ public abstract class TransportConformanceTest {
 
   @Test
   public void preflightFromAnAllowedOriginIsAnsweredAndFromAnotherRefused() throws Exception {
-    assumeTrue(routesPreflightsAndPostbacks(), "the transport does not route preflights yet");
     String base = serve(fanoutBuilder(Authorizer.allowAll())
         .cors(CorsPolicy.newBuilder().allowOrigin(APP).allowCredentials(true).build()));
     String target = base + "/sse/" + upstream.url("/a");
@@ -1289,7 +1273,6 @@ public abstract class TransportConformanceTest {
 
   @Test
   public void preflightIsRefusedWithoutCors() throws Exception {
-    assumeTrue(routesPreflightsAndPostbacks(), "the transport does not route preflights yet");
     String base = serve(Authorizer.allowAll());
 
     try (Response response = preflight(base + "/sse/" + upstream.url("/a"), APP, null)) {

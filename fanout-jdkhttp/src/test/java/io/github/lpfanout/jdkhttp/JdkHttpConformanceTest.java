@@ -14,11 +14,6 @@ import java.net.InetSocketAddress;
 class JdkHttpConformanceTest extends TransportConformanceTest {
 
   @Override
-  protected boolean routesPreflightsAndPostbacks() {
-    return true;
-  }
-
-  @Override
   protected Mount mount(Fanout fanout) throws Exception {
     HttpServer server =
         HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0);

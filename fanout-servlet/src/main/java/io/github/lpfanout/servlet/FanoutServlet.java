@@ -180,14 +180,25 @@ public final class FanoutServlet extends HttpServlet {
   @Override
   protected void service(HttpServletRequest request, HttpServletResponse response)
       throws IOException {
-    if (!request.getMethod().equals("GET")) {
-      response.setHeader("Allow", "GET");
-      sendNow(response, Refusal.of(405, "only GET opens a stream"));
-      return;
-    }
     Fanout current = fanout;
     if (current == null) {
       sendNow(response, Refusal.of(503, "the fanout servlet is not initialized"));
+      return;
+    }
+    String method = request.getMethod();
+    String target = relativeTarget(request);
+    if (target != null && current.isPostback(target)) {
+      byte[] body = readAtMost(request, current.maxPostbackBytes() + 1);
+      sendNow(response, current.postback(method, streamRequest(request, target), body));
+      return;
+    }
+    if (method.equals("OPTIONS") && target != null) {
+      sendNow(response, current.preflight(streamRequest(request, target)));
+      return;
+    }
+    if (!method.equals("GET")) {
+      response.setHeader("Allow", "GET");
+      sendNow(response, Refusal.of(405, "only GET opens a stream"));
       return;
     }
     if (!request.isAsyncSupported()) {
@@ -197,7 +208,6 @@ public final class FanoutServlet extends HttpServlet {
       return;
     }
 
-    String target = relativeTarget(request);
     AsyncContext async = request.startAsync();
     async.setTimeout(0);
     StreamWriter writer = new StreamWriter(async, response);
@@ -207,7 +217,7 @@ public final class FanoutServlet extends HttpServlet {
       return;
     }
 
-    StreamRequest stream = StreamRequest.of(target, headers(request), request.getRemoteAddr());
+    StreamRequest stream = streamRequest(request, target);
     current.open(stream).whenComplete((admission, error) -> {
       if (error != null) {
         log.warn("Opening {} failed", stream, error);
@@ -228,6 +238,19 @@ public final class FanoutServlet extends HttpServlet {
       mountPath += request.getServletPath();
     }
     return MountPoint.relativeTarget(request.getRequestURI(), mountPath, request.getQueryString());
+  }
+
+  private static StreamRequest streamRequest(HttpServletRequest request, String target) {
+    return StreamRequest.of(target, headers(request), request.getRemoteAddr());
+  }
+
+  /**
+   * Reads the request body up to {@code limit} bytes. A postback's body is small and bounded, so
+   * it is read on the container thread, blocking.
+   */
+  private static byte[] readAtMost(HttpServletRequest request, long limit) throws IOException {
+    int cap = (int) Math.min(limit, Integer.MAX_VALUE - 8);
+    return request.getInputStream().readNBytes(cap);
   }
 
   private static Map<String, List<String>> headers(HttpServletRequest request) {
