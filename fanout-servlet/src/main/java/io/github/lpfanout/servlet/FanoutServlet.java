@@ -81,6 +81,20 @@ import org.slf4j.LoggerFactory;
  *       <td>10000</td></tr>
  *   <tr><td>{@code max-polled-urls}</td><td>distinct upstream URLs polled at once</td>
  *       <td>10000</td></tr>
+ *   <tr><td>{@code push-fed}</td><td>comma-separated URL prefixes that are published to, never
+ *       polled</td><td>none</td></tr>
+ *   <tr><td>{@code retry}</td><td>the {@code retry:} an SSE stream opens with</td>
+ *       <td>none</td></tr>
+ *   <tr><td>{@code latest-on-join}</td><td>a new client gets each URL's latest message at
+ *       once</td><td>{@code true}</td></tr>
+ *   <tr><td>{@code cors-allow-origins}</td><td>comma-separated origins allowed to subscribe from
+ *       a browser, or {@code *}</td><td>none: CORS off</td></tr>
+ *   <tr><td>{@code cors-allow-credentials}</td><td>whether those origins may send cookies</td>
+ *       <td>{@code false}</td></tr>
+ *   <tr><td>{@code postback-secret}</td><td>opens the postback endpoint, where upstreams publish
+ *       with this secret</td><td>none: closed</td></tr>
+ *   <tr><td>{@code postback-path}</td><td>where the postback endpoint is, below the mount
+ *       point</td><td>{@code publish}</td></tr>
  * </table>
  *
  * <h2>Threads</h2>

@@ -1,9 +1,11 @@
 package io.github.lpfanout.servlet;
 
 import io.github.lpfanout.Authorizer;
+import io.github.lpfanout.CorsPolicy;
 import io.github.lpfanout.Fanout;
 import io.github.lpfanout.HttpAuthorizer;
 import io.github.lpfanout.PollerRegistry;
+import io.github.lpfanout.Postbacks;
 import io.github.lpfanout.UrlPolicy;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -37,11 +39,19 @@ final class InitParameters {
   static final String ALLOW = "allow";
   static final String MAX_CLIENTS = "max-clients";
   static final String MAX_POLLED_URLS = "max-polled-urls";
+  static final String PUSH_FED = "push-fed";
+  static final String RETRY = "retry";
+  static final String LATEST_ON_JOIN = "latest-on-join";
+  static final String CORS_ALLOW_ORIGINS = "cors-allow-origins";
+  static final String CORS_ALLOW_CREDENTIALS = "cors-allow-credentials";
+  static final String POSTBACK_SECRET = "postback-secret";
+  static final String POSTBACK_PATH = "postback-path";
 
   private static final Set<String> KNOWN = Set.of(
       AUTH_URL, NO_AUTH, AUTH_TIMEOUT, FORWARDED_HEADERS, MAX_URLS_PER_CLIENT, MAX_TARGET_LENGTH,
       MAX_PENDING_BYTES, HEARTBEAT_INTERVAL, SHUTDOWN_GRACE, READ_TIMEOUT, MIN_POLL_GAP,
-      MAX_BODY_BYTES, ALLOW, MAX_CLIENTS, MAX_POLLED_URLS);
+      MAX_BODY_BYTES, ALLOW, MAX_CLIENTS, MAX_POLLED_URLS, PUSH_FED, RETRY, LATEST_ON_JOIN,
+      CORS_ALLOW_ORIGINS, CORS_ALLOW_CREDENTIALS, POSTBACK_SECRET, POSTBACK_PATH);
 
   private static final Authorizer ALLOW_ALL = Authorizer.allowAll();
 
@@ -85,14 +95,43 @@ final class InitParameters {
     registry.urlPolicy(UrlPolicy.forDeployment(List.of(), admitsEveryone));
     set(ALLOW, text -> UrlPolicy.forDeployment(names(text), admitsEveryone), registry::urlPolicy);
 
+    set(PUSH_FED, InitParameters::names, prefixes -> {
+      prefixes.forEach(registry::pushFedPrefix);
+      return registry;
+    });
+
     Fanout.Builder fanout = Fanout.newBuilder();
     set(MAX_CLIENTS, text -> Math.toIntExact(number(text)), fanout::maxClients);
+    set(RETRY, InitParameters::duration, fanout::retry);
+    set(LATEST_ON_JOIN, text -> flag(LATEST_ON_JOIN, text), fanout::latestOnJoin);
+    set(CORS_ALLOW_ORIGINS, this::cors, fanout::cors);
+    set(POSTBACK_SECRET, this::postbacks, fanout::postbacks);
     set(MAX_URLS_PER_CLIENT, text -> Math.toIntExact(number(text)), fanout::maxUrlsPerClient);
     set(MAX_TARGET_LENGTH, text -> Math.toIntExact(number(text)), fanout::maxTargetLength);
     set(MAX_PENDING_BYTES, InitParameters::number, fanout::maxPendingBytes);
     set(HEARTBEAT_INTERVAL, InitParameters::duration, fanout::heartbeatInterval);
     set(SHUTDOWN_GRACE, InitParameters::duration, fanout::shutdownGrace);
     return fanout.authorizer(authorizer).registry(registry.build()).build();
+  }
+
+  private CorsPolicy cors(String origins) {
+    CorsPolicy.Builder cors = CorsPolicy.newBuilder();
+    for (String origin : names(origins)) {
+      if (origin.equals("*")) {
+        cors.allowAnyOrigin();
+      } else {
+        cors.allowOrigin(origin);
+      }
+    }
+    String credentials = value(CORS_ALLOW_CREDENTIALS);
+    cors.allowCredentials(credentials != null && flag(CORS_ALLOW_CREDENTIALS, credentials));
+    return cors.build();
+  }
+
+  private Postbacks postbacks(String secret) {
+    Postbacks.Builder postbacks = Postbacks.newBuilder().secret(secret);
+    set(POSTBACK_PATH, text -> text, postbacks::path);
+    return postbacks.build();
   }
 
   private Authorizer authorizer() {

@@ -38,9 +38,18 @@ class InitParametersTest {
         Map.entry("max-body-bytes", "1024"),
         Map.entry("allow", "http://a.example/feeds/, https://b.example/"),
         Map.entry("max-clients", "100"),
-        Map.entry("max-polled-urls", "50"))));
+        Map.entry("max-polled-urls", "50"),
+        Map.entry("push-fed", "http://push.example/"),
+        Map.entry("retry", "2s"),
+        Map.entry("latest-on-join", "false"),
+        Map.entry("cors-allow-origins", "https://app.example, https://admin.example"),
+        Map.entry("cors-allow-credentials", "true"),
+        Map.entry("postback-secret", "a secret of sixteen or more"),
+        Map.entry("postback-path", "push"))));
     try (fanout) {
       assertFalse(fanout.registry().isClosed());
+      assertTrue(fanout.registry().isPushFed(UpstreamUrl.of("http://push.example/feed")));
+      assertTrue(fanout.isPostback("/push?url=http%3A%2F%2Fpush.example%2Ffeed"));
     }
     assertTrue(fanout.registry().isClosed());
   }
@@ -57,6 +66,8 @@ class InitParametersTest {
       "min-poll-gap      | -1s    | minPollGap",
       "allow             | a.example | allow",
       "max-clients       | 0      | maxClients",
+      "postback-secret   | short  | postback-secret",
+      "cors-allow-origins| app.example | cors-allow-origins",
   })
   void invalidOrMissingParameterFailsInitNamingIt(String name, String value, String named) {
     Map<String, String> parameters = name.startsWith("no-auth") || name.equals("auth-url")
