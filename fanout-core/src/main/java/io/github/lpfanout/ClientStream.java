@@ -35,8 +35,8 @@ import org.slf4j.LoggerFactory;
  * client was too slow), the callback given to {@link #onAbort} runs once, so that a writer blocked
  * on a stalled socket can be broken out of its write.
  *
- * <p>A stream whose format has an opening (SSE's {@code retry:}) has it queued as its first
- * frame.
+ * <p>A stream starts with a first frame already queued: its format's opening (SSE's {@code
+ * retry:}), or a heartbeat, so that the writer sends the response headers at once.
  *
  * <p>Thread-safe. Callbacks run on the thread that caused them (the registry's delivery thread,
  * the heartbeat thread, or a thread closing the library) and never while this stream's lock is

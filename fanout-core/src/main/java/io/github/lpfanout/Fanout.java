@@ -196,7 +196,7 @@ public final class Fanout implements AutoCloseable {
       return new Admission.Refused(tooManyClients());
     }
     ClientStream stream = new ClientStream(target.encoder(), corsHeaders,
-        target.encoder().opening(retry), target.urls(), describe(request), maxPendingBytes,
+        firstFrame(target.encoder()), target.urls(), describe(request), maxPendingBytes,
         this::ended);
     streams.add(stream);
     try {
@@ -313,6 +313,16 @@ public final class Fanout implements AutoCloseable {
 
   private static byte[] bytes(String text) {
     return text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /**
+   * What a stream starts with: the format's opening, or else a heartbeat. Either way the writer
+   * has a frame to write at once, so the response headers reach the client when it is admitted,
+   * not with the first message, which may be long in coming.
+   */
+  private byte[] firstFrame(FrameEncoder encoder) {
+    byte[] opening = encoder.opening(retry);
+    return opening.length > 0 ? opening : encoder.heartbeat();
   }
 
   private boolean reserveClient() {

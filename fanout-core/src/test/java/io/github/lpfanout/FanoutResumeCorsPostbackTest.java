@@ -33,6 +33,7 @@ class FanoutResumeCorsPostbackTest {
 
   private PollerRegistry registry;
   private Fanout fanout;
+  private Duration retry;
 
   @AfterEach
   void stop() {
@@ -43,12 +44,12 @@ class FanoutResumeCorsPostbackTest {
 
   @Test
   void streamStartsWithTheRetryThenTheLatestMessageOfEachUrl() throws Exception {
-    fanout = fanout(builder -> builder.retry(Duration.ofSeconds(2)));
+    retry = Duration.ofSeconds(2);
+    fanout = fanout(builder -> builder.retry(retry));
     MessageId latest = publish("a", "current state");
 
     ClientStream stream = open("/sse/" + PUSHED + "a", Map.of());
 
-    assertEquals("retry: 2000\n\n", text(take(stream)));
     assertEquals("id: " + latest + "\nevent: " + PUSHED + "a\ndata: current state\n\n",
         text(take(stream)));
     assertNothingWithin(stream, QUIET);
@@ -190,9 +191,17 @@ class FanoutResumeCorsPostbackTest {
     return registry.publish(UpstreamUrl.of(PUSHED + path), bytes(body), null);
   }
 
+  /**
+   * Opens a stream and takes its first frame, checking it: the {@code retry:} opening when one is
+   * configured, else a heartbeat.
+   */
   private ClientStream open(String target, Map<String, List<String>> headers) throws Exception {
     Admission admission = fanout.open(request(target, headers)).get(5, TimeUnit.SECONDS);
-    return assertInstanceOf(Admission.Admitted.class, admission).stream();
+    ClientStream stream = assertInstanceOf(Admission.Admitted.class, admission).stream();
+    byte[] opening = stream.encoder().opening(retry);
+    byte[] expected = opening.length > 0 ? opening : stream.encoder().heartbeat();
+    assertArrayEquals(expected, take(stream), "the stream's first frame");
+    return stream;
   }
 
   private static Refusal refused(CompletableFuture<Admission> admission) throws Exception {

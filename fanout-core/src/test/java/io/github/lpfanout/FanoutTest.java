@@ -356,8 +356,12 @@ class FanoutTest {
     return StreamRequest.of(target, Map.of("Cookie", List.of("session=1")), "127.0.0.1");
   }
 
+  /** The admitted stream, past its first frame, which is a heartbeat. */
   private static ClientStream admitted(CompletableFuture<Admission> admission) throws Exception {
-    return assertInstanceOf(Admission.Admitted.class, admission.get(5, TimeUnit.SECONDS)).stream();
+    ClientStream stream =
+        assertInstanceOf(Admission.Admitted.class, admission.get(5, TimeUnit.SECONDS)).stream();
+    assertArrayEquals(stream.encoder().heartbeat(), stream.poll(), "the stream's first frame");
+    return stream;
   }
 
   private static Refusal refused(CompletableFuture<Admission> admission) throws Exception {

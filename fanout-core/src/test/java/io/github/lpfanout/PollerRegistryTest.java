@@ -226,9 +226,11 @@ class PollerRegistryTest {
 
     List<Long> starts = requestStarts(5);
 
+    // Seen from the upstream, arrivals jitter (the first one also waits for a connect); without
+    // the gap these requests would come a few milliseconds apart.
     for (int i = 1; i < starts.size(); i++) {
       long gapMillis = TimeUnit.NANOSECONDS.toMillis(starts.get(i) - starts.get(i - 1));
-      assertTrue(gapMillis >= 135, "request " + (i + 1) + " only " + gapMillis + " ms after");
+      assertTrue(gapMillis >= 100, "request " + (i + 1) + " only " + gapMillis + " ms after");
     }
     for (int i = 1; i <= 4; i++) {
       recorders.get(0).assertDelivery(url("/feed").spelling(), "message " + i);
