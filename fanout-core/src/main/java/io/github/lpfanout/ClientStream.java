@@ -64,6 +64,8 @@ public final class ClientStream implements Subscriber {
   private Runnable availableCallback;
   private Runnable abortCallback;
   private Subscription subscription;
+  private boolean dropped;
+  private final Counters counters;
   private volatile long lastFrameNanos = System.nanoTime();
 
   ClientStream(
@@ -72,12 +74,13 @@ public final class ClientStream implements Subscriber {
       String client,
       long maxPendingBytes,
       Consumer<ClientStream> onEnd) {
-    this(encoder, Map.of(), new byte[0], urls, client, maxPendingBytes, onEnd);
+    this(encoder, Map.of(), new byte[0], urls, client, maxPendingBytes, new Counters(), onEnd);
   }
 
   /**
    * @param headers response headers besides the encoder's, such as CORS headers
    * @param opening bytes queued before any frame, such as the encoder's opening; may be empty
+   * @param counters where deliveries and drops are counted
    */
   ClientStream(
       FrameEncoder encoder,
@@ -86,8 +89,10 @@ public final class ClientStream implements Subscriber {
       List<UpstreamUrl> urls,
       String client,
       long maxPendingBytes,
+      Counters counters,
       Consumer<ClientStream> onEnd) {
     this.encoder = encoder;
+    this.counters = counters;
     Map<String, String> all = new LinkedHashMap<>(encoder.responseHeaders());
     all.putAll(headers);
     this.responseHeaders = Collections.unmodifiableMap(all);
@@ -217,7 +222,11 @@ public final class ClientStream implements Subscriber {
 
   @Override
   public void onMessage(UpstreamUrl url, Message message) {
-    offer(message.frame(encoder, url.spelling()));
+    byte[] frame = message.frame(encoder, url.spelling());
+    if (offer(frame)) {
+      counters.messagesDelivered.increment();
+      counters.bytesDelivered.add(frame.length);
+    }
   }
 
   /** Queues a heartbeat if nothing was queued for {@code intervalNanos}. */
@@ -265,16 +274,18 @@ public final class ClientStream implements Subscriber {
     end(true);
   }
 
-  private void offer(byte[] frame) {
+  /** Queues {@code frame}, or drops the client if it would pass the bound; true if queued. */
+  private boolean offer(byte[] frame) {
     Runnable wake = null;
     long overflow = 0;
     lock.lock();
     try {
-      if (state != State.OPEN) {
-        return;
+      if (state != State.OPEN || dropped) {
+        return false;
       }
       if (!queue.isEmpty() && pendingBytes + frame.length > maxPendingBytes) {
         overflow = pendingBytes + frame.length;
+        dropped = true;
       } else {
         queue.add(frame);
         pendingBytes += frame.length;
@@ -289,10 +300,12 @@ public final class ClientStream implements Subscriber {
     if (overflow > 0) {
       log.warn("Dropping client {}: {} bytes would be pending, over the bound of {}",
           client, overflow, maxPendingBytes);
+      counters.clientsDroppedSlow.increment();
       end(true);
-    } else {
-      run(wake);
+      return false;
     }
+    run(wake);
+    return true;
   }
 
   private void end(boolean abort) {

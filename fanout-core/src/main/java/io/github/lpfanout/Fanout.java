@@ -148,6 +148,11 @@ public final class Fanout implements AutoCloseable {
       return refused(Refusal.of(503, "server is shutting down"));
     }
 
+    if (request.header("Via").stream().anyMatch(via -> via.contains(registry.via()))) {
+      return refused(Refusal.of(508, "loop detected: this request comes from this fanout's own "
+          + "poller, which would then poll itself"));
+    }
+
     TargetParser.Target target;
     try {
       target = parser.parse(request.target());
@@ -197,7 +202,7 @@ public final class Fanout implements AutoCloseable {
     }
     ClientStream stream = new ClientStream(target.encoder(), corsHeaders,
         firstFrame(target.encoder()), target.urls(), describe(request), maxPendingBytes,
-        this::ended);
+        registry.counters(), this::ended);
     streams.add(stream);
     try {
       stream.attach(registry.subscribe(target.urls(), stream, startFrom(request)));
@@ -369,6 +374,15 @@ public final class Fanout implements AutoCloseable {
   /** How many clients are connected now. */
   public int clientCount() {
     return clients.get();
+  }
+
+  /** A snapshot of the clients, subscriptions, polls and totals now. */
+  public FanoutStats stats() {
+    Counters counters = registry.counters();
+    return new FanoutStats(clientCount(), registry.subscriptionCount(), registry.pollerCount(),
+        counters.requestsInFlight.get(), counters.messagesDelivered.sum(),
+        counters.bytesDelivered.sum(), counters.clientsDroppedSlow.sum(),
+        counters.upstreamErrors());
   }
 
   /**

@@ -47,6 +47,9 @@ final class Poller implements Callback {
 
   private boolean started;
   private boolean stopped;
+  private final Counters counters;
+  private final String via;
+
   private Call call;
   private ScheduledFuture<?> next;
   private long lastStartNanos;
@@ -54,20 +57,30 @@ final class Poller implements Callback {
   private String etag;
   private String lastModified;
 
-  Poller(
-      HttpUrl url,
+  Poller(HttpUrl url, Settings settings, Consumer<Message> topic) {
+    this.url = url;
+    this.topic = topic;
+    this.client = settings.client();
+    this.scheduler = settings.scheduler();
+    this.timing = settings.timing();
+    this.maxBodyBytes = settings.maxBodyBytes();
+    this.counters = settings.counters();
+    this.via = settings.via();
+  }
+
+  /**
+   * What every poller of a registry shares.
+   *
+   * @param via the {@code Via} header value every poll carries, by which a fanout recognises a
+   *     request from its own registry and refuses to poll itself
+   */
+  record Settings(
       OkHttpClient client,
       ScheduledExecutorService scheduler,
       PollTiming timing,
       long maxBodyBytes,
-      Consumer<Message> topic) {
-    this.url = url;
-    this.topic = topic;
-    this.client = client;
-    this.scheduler = scheduler;
-    this.timing = timing;
-    this.maxBodyBytes = maxBodyBytes;
-  }
+      Counters counters,
+      String via) {}
 
   void start() {
     synchronized (this) {
@@ -115,12 +128,13 @@ final class Poller implements Callback {
       call = newCall;
       lastStartNanos = System.nanoTime();
     }
+    counters.requestsInFlight.incrementAndGet();
     newCall.enqueue(this);
   }
 
   /** A GET of the URL carrying the validators of the last delivered response. */
   private synchronized Request conditionalRequest() {
-    Request.Builder request = new Request.Builder().url(url).get();
+    Request.Builder request = new Request.Builder().url(url).header("Via", via).get();
     if (etag != null) {
       request.header("If-None-Match", etag);
     }
@@ -132,6 +146,7 @@ final class Poller implements Callback {
 
   @Override
   public void onResponse(Call finished, Response response) {
+    counters.requestsInFlight.decrementAndGet();
     try (response) {
       if (!isCurrent(finished)) {
         return;
@@ -141,12 +156,13 @@ final class Poller implements Callback {
         return;
       }
       if (!response.isSuccessful()) {
-        failed(finished, "HTTP " + response.code(), response);
+        failed(finished, "HTTP " + response.code(),
+            response.code() < 500 ? "http_4xx" : "http_5xx", response);
         return;
       }
       byte[] body = readBody(response.body());
       if (body == null) {
-        failed(finished, "body larger than " + maxBodyBytes + " bytes", null);
+        failed(finished, "body larger than " + maxBodyBytes + " bytes", "body_too_large", null);
         return;
       }
 
@@ -156,16 +172,35 @@ final class Poller implements Callback {
         succeeded(finished, response, true);
       }
     } catch (IOException e) {
-      failed(finished, e.toString(), null);
+      failed(finished, e.toString(), kind(e), null);
     } catch (RuntimeException e) {
       log.warn("Polling {} failed unexpectedly; backing off", url, e);
-      failed(finished, e.toString(), null);
+      failed(finished, e.toString(), "internal", null);
     }
   }
 
   @Override
   public void onFailure(Call failed, IOException e) {
-    failed(failed, e.toString(), null);
+    counters.requestsInFlight.decrementAndGet();
+    failed(failed, e.toString(), kind(e), null);
+  }
+
+  /** The kind of a failed poll's exception, as {@link FanoutStats#upstreamErrors} counts it. */
+  private static String kind(IOException e) {
+    if (e instanceof java.io.InterruptedIOException) {
+      return "timeout";
+    }
+    if (e instanceof java.net.UnknownHostException) {
+      return String.valueOf(e.getMessage()).contains("URL policy")
+          ? "refused_by_policy" : "unresolvable";
+    }
+    if (e instanceof java.net.ConnectException) {
+      return "connect";
+    }
+    if (e instanceof javax.net.ssl.SSLException) {
+      return "tls";
+    }
+    return "io";
   }
 
   /** Reads the whole body, or returns null if it is larger than the cap. */
@@ -228,7 +263,7 @@ final class Poller implements Callback {
   }
 
   /** Ends a poll that failed; {@code response} is the refusal, if the upstream answered. */
-  private void failed(Call finished, String reason, Response response) {
+  private void failed(Call finished, String reason, String kind, Response response) {
     long retryAfterMillis = response == null ? 0 : PacingHeaders.retryAfterMillis(
         response.headers(), response.receivedResponseAtMillis(), System.currentTimeMillis());
     String why =
@@ -240,6 +275,7 @@ final class Poller implements Callback {
       if (stopped || call != finished) {
         return;
       }
+      counters.upstreamError(kind);
       failuresNow = ++failures;
       delay = timing.delayAfterFailureNanos(
           failuresNow, lastStartNanos, System.nanoTime(), headerWaitNanos(retryAfterMillis));

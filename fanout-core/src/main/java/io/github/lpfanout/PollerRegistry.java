@@ -58,8 +58,9 @@ public final class PollerRegistry implements AutoCloseable {
   private final boolean ownsClient;
   private final ScheduledExecutorService scheduler;
   private final boolean ownsScheduler;
-  private final PollTiming timing;
   private final long maxBodyBytes;
+  private final Poller.Settings pollerSettings;
+  private final Counters counters = new Counters();
   private final UrlPolicy urlPolicy;
   private final int maxPolledUrls;
   private final ConcurrentHashMap<String, Topic> topics = new ConcurrentHashMap<>();
@@ -79,11 +80,13 @@ public final class PollerRegistry implements AutoCloseable {
     this.maxPolledUrls = builder.maxPolledUrls;
     this.ownsScheduler = builder.scheduler == null;
     this.scheduler = ownsScheduler ? newScheduler() : builder.scheduler;
-    this.timing = new PollTiming(builder.minPollGap, builder.initialBackoff, builder.maxBackoff,
-        builder.maxFreshnessWait, builder.maxRetryAfter);
+    PollTiming timing = new PollTiming(builder.minPollGap, builder.initialBackoff,
+        builder.maxBackoff, builder.maxFreshnessWait, builder.maxRetryAfter);
     this.maxBodyBytes = builder.maxBodyBytes;
     this.delivery = newDeliveryExecutor();
     this.journal = new Journal(builder.history, topics::get, delivery);
+    this.pollerSettings = new Poller.Settings(
+        client, scheduler, timing, maxBodyBytes, counters, via(journal.run()));
     this.pushFedPrefixes = List.copyOf(builder.pushFedPrefixes);
   }
 
@@ -171,8 +174,7 @@ public final class PollerRegistry implements AutoCloseable {
           return null;
         }
         topic = new Topic(key, journal, pushFed ? null
-            : deliveries -> new Poller(entry.url().url(), client, scheduler, timing, maxBodyBytes,
-                deliveries));
+            : deliveries -> new Poller(entry.url().url(), pollerSettings, deliveries));
         journal.activate(key);
         created[0] = topic;
       }
@@ -261,6 +263,32 @@ public final class PollerRegistry implements AutoCloseable {
   /** This registry's run, the first part of every {@link MessageId} it gives. */
   public String run() {
     return journal.run();
+  }
+
+  /**
+   * The {@code Via} header value this registry's polls carry, unique to it. A request that carries
+   * it came from this registry, polling through a fanout: serving it would make the registry poll
+   * itself.
+   */
+  public String via() {
+    return pollerSettings.via();
+  }
+
+  private static String via(String run) {
+    return "1.1 fanout-" + run;
+  }
+
+  /** How many subscriptions there are now, one per subscriber and URL. */
+  public int subscriptionCount() {
+    int count = 0;
+    for (Topic topic : topics.values()) {
+      count += topic.size();
+    }
+    return count;
+  }
+
+  Counters counters() {
+    return counters;
   }
 
   /** Whether {@code url} is push-fed: under a prefix given to {@link Builder#pushFedPrefix}. */

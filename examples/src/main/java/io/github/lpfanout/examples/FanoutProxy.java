@@ -80,10 +80,11 @@ public final class FanoutProxy implements AutoCloseable {
     String host = options.host();
     int port = options.port();
     boolean demo = options.demo();
+    StatsEndpoint stats = new StatsEndpoint(fanout, options.statsToken());
     return switch (options.transport()) {
-      case "jdk" -> JdkProxyServer.start(host, port, fanout, demo);
-      case "jetty" -> JettyProxyServer.start(host, port, fanout, demo);
-      case "tomcat" -> TomcatProxyServer.start(host, port, fanout, demo);
+      case "jdk" -> JdkProxyServer.start(host, port, fanout, demo, stats);
+      case "jetty" -> JettyProxyServer.start(host, port, fanout, demo, stats);
+      case "tomcat" -> TomcatProxyServer.start(host, port, fanout, demo, stats);
       default -> throw new IllegalArgumentException("unknown transport " + options.transport());
     };
   }

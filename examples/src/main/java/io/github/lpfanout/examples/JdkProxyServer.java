@@ -43,6 +43,12 @@ final class JdkProxyServer implements ProxyServer {
    */
   static JdkProxyServer start(String host, int port, Fanout fanout, boolean demo)
       throws IOException {
+    return start(host, port, fanout, demo, new StatsEndpoint(fanout, null));
+  }
+
+  /** As {@link #start(String, int, Fanout, boolean)}, with {@code stats} at {@code /stats}. */
+  static JdkProxyServer start(String host, int port, Fanout fanout, boolean demo, StatsEndpoint stats)
+      throws IOException {
     if (System.getProperty(MAX_REQUEST_SECONDS) == null) {
       System.setProperty(MAX_REQUEST_SECONDS, "30");
     }
@@ -56,6 +62,7 @@ final class JdkProxyServer implements ProxyServer {
     FanoutHttpHandler handler = new FanoutHttpHandler(fanout);
     server.createContext("/", handler);
     server.createContext(DemoPage.PATH, DemoPage.handler());
+    server.createContext(StatsEndpoint.PATH, stats.handler());
     ScheduledExecutorService timer = null;
     if (demo) {
       timer = Executors.newSingleThreadScheduledExecutor(runnable -> {

@@ -38,6 +38,12 @@ final class JettyProxyServer implements ProxyServer {
    */
   static JettyProxyServer start(String host, int port, Fanout fanout, boolean demo)
       throws IOException {
+    return start(host, port, fanout, demo, new StatsEndpoint(fanout, null));
+  }
+
+  /** As {@link #start(String, int, Fanout, boolean)}, with {@code stats} at {@code /stats}. */
+  static JettyProxyServer start(String host, int port, Fanout fanout, boolean demo, StatsEndpoint stats)
+      throws IOException {
     Server server = new Server();
     ServerConnector connector = new ServerConnector(server);
     connector.setHost(host);
@@ -50,6 +56,7 @@ final class JettyProxyServer implements ProxyServer {
     fanoutHolder.setAsyncSupported(true);
     context.addServlet(fanoutHolder, "/*");
     context.addServlet(new ServletHolder("demo-page", new DemoPage.Servlet()), DemoPage.PATH);
+    context.addServlet(new ServletHolder("stats", stats.servlet()), StatsEndpoint.PATH);
     ScheduledExecutorService timer = null;
     if (demo) {
       timer = DemoClockServlet.newTimer();

@@ -14,6 +14,7 @@ import java.util.List;
  * @param port the port to listen on; 0 picks a free one
  * @param allow the URL prefixes upstreams must start with; empty for the mode's default
  * @param transport the server that serves the streams: {@code jdk}, {@code jetty} or {@code tomcat}
+ * @param statsToken the token that lets a client off loopback read {@code /stats}, or null
  * @param help whether the usage was asked for
  */
 record ProxyOptions(
@@ -23,6 +24,7 @@ record ProxyOptions(
     int port,
     List<String> allow,
     String transport,
+    String statsToken,
     boolean help) {
 
   private static final List<String> TRANSPORTS = List.of("jdk", "jetty", "tomcat");
@@ -45,6 +47,8 @@ record ProxyOptions(
       "                     --auth_server, and loopback upstreams only otherwise",
       "  --transport=NAME   jdk (the JDK HttpServer, default), jetty or tomcat (the servlet in",
       "                     embedded Jetty 9.4 or Tomcat 9)",
+      "  --stats-token=T    let clients off loopback read /stats with 'Authorization: Bearer T';",
+      "                     the token may also come from the FANOUT_STATS_TOKEN variable",
       "  --help             print this and exit",
       "",
       "With neither --auth_server nor --no-auth the proxy runs in demo mode: no auth, loopback",
@@ -68,6 +72,7 @@ record ProxyOptions(
     boolean help = false;
     List<String> allow = new ArrayList<>();
     String transport = "jdk";
+    String statsToken = blankToNull(System.getenv("FANOUT_STATS_TOKEN"));
 
     List<String> rest = new ArrayList<>(List.of(args));
     while (!rest.isEmpty()) {
@@ -88,6 +93,7 @@ record ProxyOptions(
         case "--port", "-port" -> port = port(value(name, arg, equals, rest));
         case "--allow", "-allow" -> allow.add(prefix(value(name, arg, equals, rest)));
         case "--transport", "-transport" -> transport = value(name, arg, equals, rest);
+        case "--stats-token", "-stats-token" -> statsToken = value(name, arg, equals, rest);
         default -> throw new IllegalArgumentException("unknown option " + name);
       }
     }
@@ -102,8 +108,11 @@ record ProxyOptions(
       throw new IllegalArgumentException(
           "--transport must be one of " + String.join(", ", TRANSPORTS) + ": " + transport);
     }
+    if (statsToken != null && statsToken.length() < 16) {
+      throw new IllegalArgumentException("--stats-token must be at least 16 characters");
+    }
     ProxyOptions options = new ProxyOptions(
-        authServer, noAuth, host, port, List.copyOf(allow), transport, help);
+        authServer, noAuth, host, port, List.copyOf(allow), transport, statsToken, help);
     if (options.demo() && !help && !isLoopback(host)) {
       throw new IllegalArgumentException(
           "demo mode listens on loopback only; give --auth_server or --no-auth to use " + host);
@@ -119,6 +128,10 @@ record ProxyOptions(
       throw new IllegalArgumentException(name + " needs a value");
     }
     return rest.remove(0);
+  }
+
+  private static String blankToNull(String text) {
+    return text == null || text.isBlank() ? null : text;
   }
 
   private static String prefix(String text) {

@@ -63,6 +63,12 @@ final class TomcatProxyServer implements ProxyServer {
    */
   static TomcatProxyServer start(String host, int port, Fanout fanout, boolean demo)
       throws IOException {
+    return start(host, port, fanout, demo, new StatsEndpoint(fanout, null));
+  }
+
+  /** As {@link #start(String, int, Fanout, boolean)}, with {@code stats} at {@code /stats}. */
+  static TomcatProxyServer start(String host, int port, Fanout fanout, boolean demo, StatsEndpoint stats)
+      throws IOException {
     for (Logger logger : QUIETED) {
       logger.setLevel(Level.WARNING);
     }
@@ -85,6 +91,8 @@ final class TomcatProxyServer implements ProxyServer {
     context.addServletMappingDecoded("/*", "fanout");
     Tomcat.addServlet(context, "demo-page", new DemoPage.Servlet());
     context.addServletMappingDecoded(DemoPage.PATH, "demo-page");
+    Tomcat.addServlet(context, "stats", stats.servlet());
+    context.addServletMappingDecoded(StatsEndpoint.PATH, "stats");
     ScheduledExecutorService timer = null;
     if (demo) {
       timer = DemoClockServlet.newTimer();

@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -69,6 +71,13 @@ class FanoutProxyIT {
       assertEquals(clock, first.type());
       Instant firstTime = Instant.parse(first.data());
       assertTrue(Instant.parse(second.data()).isAfter(firstTime), second.data());
+
+      try (Response stats = client.newCall(
+          new Request.Builder().url(base + "/stats").build()).execute()) {
+        assertEquals(200, stats.code());
+        assertEquals("application/json", stats.header("Content-Type"));
+        assertTrue(stats.body().string().startsWith("{\"clients\":1,\"subscriptions\":1,"));
+      }
     }
 
     proxy.destroy();

@@ -11,6 +11,7 @@ import io.github.lpfanout.AuthDecision;
 import io.github.lpfanout.Authorizer;
 import io.github.lpfanout.CorsPolicy;
 import io.github.lpfanout.Fanout;
+import io.github.lpfanout.FanoutStats;
 import io.github.lpfanout.History;
 import io.github.lpfanout.MessageId;
 import io.github.lpfanout.PollerRegistry;
@@ -579,6 +580,49 @@ public abstract class TransportConformanceTest {
     assertOneLine(answer.body());
     assertEquals(0, authorizations.get());
     assertEquals(0, fanout.registry().pollerCount());
+  }
+
+  // --- Observability and loops ---------------------------------------------------------------
+
+  @Test
+  public void statsCountClientsPollsDeliveriesAndErrors() throws Exception {
+    String base = serve(Authorizer.allowAll());
+    String url = upstream.url("/counted");
+    SseRecorder client = sse(base, url);
+    client.awaitOpen();
+
+    upstream.answer("/counted", "one");
+    upstream.answer("/counted", new MockResponse.Builder().code(500).build());
+    upstream.answer("/counted", "two");
+    assertEquals("one", client.next().data());
+    assertEquals("two", client.next().data());
+    Await.until("the next poll held", () -> upstream.inFlight("/counted") == 1);
+
+    FanoutStats stats = fanout.stats();
+    assertEquals(1, stats.clients());
+    assertEquals(1, stats.subscriptions());
+    assertEquals(1, stats.pollers());
+    assertEquals(1, stats.requestsInFlight());
+    assertEquals(2, stats.messagesDelivered());
+    assertTrue(stats.bytesDelivered() > 2 * url.length(), stats.toString());
+    assertEquals(0, stats.clientsDroppedSlow());
+    assertEquals(java.util.Map.of("http_5xx", 1L), stats.upstreamErrors());
+    assertTrue(stats.toJson().startsWith("{\"clients\":1,\"subscriptions\":1,"), stats.toJson());
+    assertTrue(stats.toJson().endsWith("\"upstreamErrors\":{\"http_5xx\":1}}"), stats.toJson());
+  }
+
+  @Test
+  public void aFanoutRefusesToPollItself() throws Exception {
+    String base = serve(Authorizer.allowAll());
+    String inner = base + "/sse/" + upstream.url("/deep");
+    SseRecorder client = sse(base, inner);
+    client.awaitOpen();
+
+    Await.until("its own poll refused",
+        () -> fanout.stats().upstreamErrors().containsKey("http_5xx"));
+    assertEquals(1, fanout.registry().pollerCount(), "only the outer URL is polled");
+    assertEquals(1, fanout.clientCount(), "the poll never became a client");
+    assertEquals(0, upstream.requestCount("/deep"));
   }
 
   // --- Limits and policy ---------------------------------------------------------------------
