@@ -103,11 +103,13 @@ import org.slf4j.LoggerFactory;
  * with no timeout and hands the request to the fanout. Nothing then holds a thread per connection.
  * The answer is written by whichever thread has something for it: a container thread when the
  * output becomes writable again, a poller thread when a frame arrives, the heartbeat thread, the
- * authorizer's thread for the response headers. Writes never block, because each one is made only
- * after {@code isReady()} returned true, and one connection's output is used by one thread at a
- * time. A client that does not read fills the container's output buffer, then its own bounded
- * queue in the fanout, and is then dropped: its response is completed, and the container closes
- * the connection once the rest cannot be written within its own write or idle timeout.
+ * authorizer's thread once the client is admitted. Writes never block, because each one is made
+ * only after {@code isReady()} returned true, and one connection's response is used by one thread
+ * at a time, never after the container reported an error or completed it: the container recycles
+ * those objects for the next connection. A client that does not read fills the container's
+ * output buffer, then its own bounded queue in the fanout, and is then dropped: its response is
+ * completed, and the container closes the connection once the rest cannot be written within its
+ * own write or idle timeout.
  *
  * <p>A client that goes away is unsubscribed from every URL as soon as the container reports it
  * ({@code onError}, {@code onComplete}, a failed write), which for an idle stream is at the next
@@ -226,6 +228,7 @@ public final class FanoutServlet extends HttpServlet {
     async.setTimeout(0);
     StreamWriter writer = new StreamWriter(async, response);
     async.addListener(writer);
+    writer.start();
     if (target == null) {
       writer.refuse(Refusal.of(400, "the request target does not start with the mount point"));
       return;

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 import javax.servlet.AsyncContext;
 import javax.servlet.AsyncEvent;
 import javax.servlet.AsyncListener;
@@ -17,21 +18,30 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Answers one async request: writes the refusal, or the admitted stream's frames, without ever
- * blocking.
+ * Answers one async request: writes the refusal, or the admitted stream's headers and frames,
+ * without ever blocking.
  *
  * <p>Three kinds of thread call in: container threads ({@link #onWritePossible} and the {@link
  * AsyncListener} methods), the thread that completes the admission (the request thread or the
  * authorizer's), and the threads that wake the stream (pollers, the heartbeat timer, a thread
  * closing the fanout). Every one of them only signals {@link #pump()}; whichever thread finds the
- * pump idle drains on behalf of all, and loops while signals arrived meanwhile. So the output
- * stream is used by one thread at a time, only while {@link ServletOutputStream#isReady()} says so,
- * and no thread ever waits for a client.
+ * pump idle drains on behalf of all, and loops while signals arrived meanwhile. So the response is
+ * used by one thread at a time, its output only while {@link ServletOutputStream#isReady()} says
+ * so, and no thread ever waits for a client.
  *
- * <p>The response is completed when the stream finishes (the fanout shut down, or dropped the
- * client as too slow), when a write fails, and after the container reports an error. A client that
- * went away is unsubscribed as soon as the container tells, at the latest when the next frame or
- * heartbeat cannot be written.
+ * <p>The response is completed exactly once: by the pump when the stream finishes (the fanout shut
+ * down, or dropped the client as too slow) or a write fails, or by the container's {@code onError}
+ * or {@code onTimeout} callback, whichever comes first.
+ *
+ * <p>Note: a container recycles the request, response, output stream and async context for another
+ * connection as soon as {@code onComplete} returns, and after {@code onError} it completes the
+ * response itself unless the listener did. Tomcat does both while a pump on another thread may be
+ * in the middle of a write. So every use of those objects happens under {@code lock}, after
+ * checking {@code ended} under it, and the container's callbacks take the same lock: once one of
+ * them returns, nothing here touches the response again. The lock is held only for non-blocking
+ * calls. A callback never waits on a pump that needs a container lock, because the pump only
+ * calls {@code complete()} or writes while the response is not yet ended, and Tomcat fires {@code
+ * onComplete} with its async state locked only after the response was completed.
  */
 final class StreamWriter implements WriteListener, AsyncListener {
   private static final Logger log = LoggerFactory.getLogger(StreamWriter.class);
@@ -40,20 +50,21 @@ final class StreamWriter implements WriteListener, AsyncListener {
   private final HttpServletResponse response;
   private final ServletOutputStream out;
   private final AtomicInteger signals = new AtomicInteger();
+  /** Held while the response, its output or the async context is used; see the class notes. */
+  private final ReentrantLock lock = new ReentrantLock();
 
   /** Set once the admission is known; read by every thread. */
   private volatile ClientStream stream;
-  private volatile byte[] refusalBody;
+  private volatile Refusal refusal;
   /** The first {@link #onWritePossible} has come: output may be used, after isReady(). */
   private volatile boolean writable;
-  /** The container reported an error or a timeout: the response is to be completed. */
-  private volatile boolean failed;
-  /** The container completed the response: nothing may touch it again. */
-  private volatile boolean completed;
+
+  /** The response was completed, by this class or the container: nothing may touch it again. */
+  private boolean ended; // guarded by lock
 
   // Touched only by the thread that holds the pump.
+  private boolean headersSet;
   private boolean unflushed = true;
-  private boolean done;
 
   StreamWriter(AsyncContext async, HttpServletResponse response) throws IOException {
     this.async = async;
@@ -62,8 +73,16 @@ final class StreamWriter implements WriteListener, AsyncListener {
   }
 
   /**
+   * Registers for writes. Called once on the request thread, which the container's first {@link
+   * #onWritePossible} waits for, so that no other thread ever sets the listener.
+   */
+  void start() {
+    out.setWriteListener(this);
+  }
+
+  /**
    * Starts answering with {@code admission}. Called once, on the request thread or the
-   * authorizer's.
+   * authorizer's; the headers are set by the pump.
    */
   void admit(Admission admission) {
     if (admission instanceof Admission.Refused refused) {
@@ -72,50 +91,16 @@ final class StreamWriter implements WriteListener, AsyncListener {
     }
 
     ClientStream admitted = ((Admission.Admitted) admission).stream();
+    admitted.onAvailable(this::pump);
+    admitted.onAbort(this::pump);
     stream = admitted;
-    if (failed || completed) {
-      admitted.close();
-      return;
-    }
-
-    try {
-      response.setStatus(HttpServletResponse.SC_OK);
-      response.setContentType(admitted.contentType());
-      for (Map.Entry<String, String> header : admitted.responseHeaders().entrySet()) {
-        response.setHeader(header.getKey(), header.getValue());
-      }
-      admitted.onAvailable(this::pump);
-      admitted.onAbort(this::pump);
-      out.setWriteListener(this);
-    } catch (RuntimeException containerEndedTheRequest) {
-      log.debug("The request of {} ended before its stream started", admitted,
-          containerEndedTheRequest);
-      fail();
-    }
+    pump();
   }
 
-  /** Sends {@code refusal} as the whole answer. */
+  /** Sends {@code refusal} as the whole answer. Called at most once, instead of admit. */
   void refuse(Refusal refusal) {
-    if (failed || completed) {
-      return;
-    }
-
-    byte[] body = refusal.body();
-    try {
-      response.setStatus(refusal.status());
-      for (Map.Entry<String, List<String>> header : refusal.headers().entrySet()) {
-        for (String value : header.getValue()) {
-          response.addHeader(header.getKey(), value);
-        }
-      }
-      response.setContentLength(body.length);
-      refusalBody = body;
-      out.setWriteListener(this);
-    } catch (RuntimeException containerEndedTheRequest) {
-      log.debug("The request ended before its refusal {} was sent", refusal,
-          containerEndedTheRequest);
-      fail();
-    }
+    this.refusal = refusal;
+    pump();
   }
 
   @Override
@@ -127,23 +112,30 @@ final class StreamWriter implements WriteListener, AsyncListener {
   @Override
   public void onError(Throwable error) {
     log.debug("Writing to the client of {} failed", stream, error);
-    fail();
+    endNow();
   }
 
   @Override
   public void onError(AsyncEvent event) {
     log.debug("The client of {} went away", stream, event.getThrowable());
-    fail();
+    endNow();
   }
 
   @Override
   public void onTimeout(AsyncEvent event) {
-    fail();
+    endNow();
   }
 
+  /** Waits for a pump that is using the response, which the container recycles after this. */
   @Override
   public void onComplete(AsyncEvent event) {
-    completed = true;
+    lock.lock();
+    try {
+      ended = true;
+    } finally {
+      lock.unlock();
+    }
+
     closeStream();
   }
 
@@ -152,10 +144,16 @@ final class StreamWriter implements WriteListener, AsyncListener {
     // Async is started once, by the servlet.
   }
 
-  private void fail() {
-    failed = true;
+  /** Completes the response on the container's thread, as the container asks of onError. */
+  private void endNow() {
+    lock.lock();
+    try {
+      end();
+    } finally {
+      lock.unlock();
+    }
+
     closeStream();
-    pump();
   }
 
   private void closeStream() {
@@ -178,22 +176,31 @@ final class StreamWriter implements WriteListener, AsyncListener {
   }
 
   private void drain() {
-    if (done || completed) {
-      return;
-    }
-    if (failed) {
-      end();
-      return;
-    }
-    if (!writable) {
-      return;
+    boolean over;
+    lock.lock();
+    try {
+      if (!ended && writable) {
+        write();
+      }
+      over = ended;
+    } finally {
+      lock.unlock();
     }
 
+    if (over) {
+      closeStream();
+    }
+  }
+
+  /** Writes what can be written now. Called with the lock held, before the response ended. */
+  private void write() {
     try {
-      if (refusalBody != null) {
-        writeRefusal();
-      } else {
-        writeFrames(stream);
+      Refusal refused = refusal;
+      ClientStream admitted = stream;
+      if (refused != null) {
+        writeRefusal(refused);
+      } else if (admitted != null) {
+        writeFrames(admitted);
       }
     } catch (IOException | RuntimeException e) {
       log.debug("Writing to the client of {} failed", stream, e);
@@ -201,17 +208,38 @@ final class StreamWriter implements WriteListener, AsyncListener {
     }
   }
 
-  private void writeRefusal() throws IOException {
+  private void writeRefusal(Refusal refused) throws IOException {
+    byte[] body = refused.body();
+    if (!headersSet) {
+      response.setStatus(refused.status());
+      for (Map.Entry<String, List<String>> header : refused.headers().entrySet()) {
+        for (String value : header.getValue()) {
+          response.addHeader(header.getKey(), value);
+        }
+      }
+      response.setContentLength(body.length);
+      headersSet = true;
+    }
+
     if (out.isReady()) {
-      out.write(refusalBody);
+      out.write(body);
       end();
     }
   }
 
   /** Writes frames while the output is ready; flushes when the queue is empty. */
-  private void writeFrames(ClientStream stream) throws IOException {
+  private void writeFrames(ClientStream admitted) throws IOException {
+    if (!headersSet) {
+      response.setStatus(HttpServletResponse.SC_OK);
+      response.setContentType(admitted.contentType());
+      for (Map.Entry<String, String> header : admitted.responseHeaders().entrySet()) {
+        response.setHeader(header.getKey(), header.getValue());
+      }
+      headersSet = true;
+    }
+
     while (true) {
-      if (stream.isFinished()) {
+      if (admitted.isFinished()) {
         end();
         return;
       }
@@ -219,13 +247,13 @@ final class StreamWriter implements WriteListener, AsyncListener {
         return;
       }
 
-      byte[] frame = stream.poll();
+      byte[] frame = admitted.poll();
       if (frame != null) {
         out.write(frame);
         unflushed = true;
         continue;
       }
-      if (stream.isFinished()) {
+      if (admitted.isFinished()) {
         end();
         return;
       }
@@ -237,14 +265,19 @@ final class StreamWriter implements WriteListener, AsyncListener {
     }
   }
 
-  /** Ends the stream and completes the response, which flushes whatever the container holds. */
+  /**
+   * Completes the response unless it has ended, which flushes whatever the container holds. Called
+   * with the lock held; the caller closes the stream after releasing it.
+   */
   private void end() {
-    done = true;
-    closeStream();
+    if (ended) {
+      return;
+    }
+    ended = true;
     try {
       async.complete();
     } catch (IllegalStateException alreadyCompleted) {
-      log.debug("The response of {} was already completed", stream);
+      log.debug("The response of {} was already completed", stream, alreadyCompleted);
     }
   }
 }

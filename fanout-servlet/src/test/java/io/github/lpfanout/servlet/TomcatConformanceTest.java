@@ -2,8 +2,6 @@ package io.github.lpfanout.servlet;
 
 import io.github.lpfanout.Fanout;
 import io.github.lpfanout.conformance.TransportConformanceTest;
-import org.junit.jupiter.api.Disabled;
-import org.junit.jupiter.api.Test;
 
 /**
  * Runs the transport conformance suite against the servlet in embedded Tomcat, mounted at {@code
@@ -27,15 +25,5 @@ class TomcatConformanceTest extends TransportConformanceTest {
         container.close();
       }
     };
-  }
-
-  @Test
-  @Override
-  @Disabled("BUG: in Tomcat, a stream opened while other clients disconnect as frames are being "
-      + "written to them can be cut off at its first write (the client reads EOF after the 200, "
-      + "the server gets a broken pipe). Plain reconnects, without Last-Event-ID, while a polled "
-      + "URL keeps answering do it too; Jetty and the JDK server pass")
-  public void reconnectingWhilePublishingNeitherLosesNorRepeatsAMessage() throws Exception {
-    super.reconnectingWhilePublishingNeitherLosesNorRepeatsAMessage();
   }
 }
