@@ -515,7 +515,16 @@ public final class Fanout implements AutoCloseable {
       return this;
     }
 
-    /** How long a stream may be idle before a heartbeat is sent. Default 15 s. */
+    /**
+     * How long a stream may be idle before a heartbeat is sent. Default 15 s. A heartbeat keeps
+     * intermediaries from closing an idle stream, and its write fails once a client has closed its
+     * connection, which lets the client go.
+     *
+     * <p>Note: a client whose host vanished without closing (no FIN, no RST) is not found this
+     * way: the kernel accepts the heartbeat and retransmits it until it gives up on the connection
+     * ({@code net.ipv4.tcp_retries2}, about 15 minutes on Linux), unless the client's bound fills
+     * first. Transports give the library no hold on TCP keep-alive or {@code TCP_USER_TIMEOUT}.
+     */
     public Builder heartbeatInterval(Duration heartbeatInterval) {
       if (heartbeatInterval.isNegative() || heartbeatInterval.isZero()) {
         throw new IllegalArgumentException(
