@@ -45,6 +45,7 @@ final class Bench {
 
   private void connectAndMeasure(Session session, Workload workload, Results results)
       throws IOException, InterruptedException {
+    warmUp(session, workload);
     results.empty = session.process.collect();
     boolean oneTopic = workload.topicsPerClient() == 1;
     LoadClient client = new LoadClient(
@@ -57,8 +58,11 @@ final class Bench {
       results.failed = client.failed();
       results.admissionRate = client.admissionRate();
       results.admissionMicros = client.admissionMicros();
-      progress.printf("   %,d of %,d clients up (%,d refused or failed), %,.0f admitted/s%n",
-          results.established, workload.clients(), results.failed, results.admissionRate);
+      progress.printf("   %,d of %,d clients up (%,d refused or failed), %,.0f admitted/s,"
+              + " connect to first byte p50 %.1f ms, p99 %.1f ms%n",
+          results.established, workload.clients(), results.failed, results.admissionRate,
+          results.admissionMicros.getValueAtPercentile(50) / 1000.0,
+          results.admissionMicros.getValueAtPercentile(99) / 1000.0);
       Thread.sleep(500);
       results.connected = session.process.collect();
 
@@ -71,6 +75,39 @@ final class Bench {
       results.end = session.process.stats();
     } finally {
       client.close();
+    }
+  }
+
+  /**
+   * Connects and drops a batch of clients, then sends one message to each topic, so that the
+   * server's admission and delivery code is compiled before anything is measured and every stream
+   * of the batch has found its client gone. Waits until the server counts no client.
+   */
+  private void warmUp(Session session, Workload workload)
+      throws IOException, InterruptedException {
+    int count = Math.min(options.warmupClients(), workload.clients());
+    if (count == 0) {
+      return;
+    }
+    LoadClient warm = new LoadClient(
+        options.clientThreads(), workload.sse(), false, options.connectWindow());
+    try {
+      session.source.schedule(workload.topics(), 0, false);
+      warm.open(session.address, count, session.targets);
+      warm.awaitAnswered(count, TimeUnit.MINUTES.toNanos(2));
+    } finally {
+      warm.close();
+    }
+    session.source.schedule(workload.topics(), 2, true);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    Thread.sleep(1000);
+    while (session.process.stats().clients() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+    }
+    session.source.schedule(workload.topics(), 0, false);
+    int left = session.process.stats().clients();
+    if (left > 0) {
+      progress.printf("   %,d warm-up streams still open on the server%n", left);
     }
   }
 
@@ -210,7 +247,8 @@ final class Bench {
       }
       ServerProcess process = ServerProcess.start(transport, options.serverJava(), jvmArgs,
           ProxyMain.class, List.of("--transport=" + transport, "--auth-url=" + auth.url(),
-              "--writers=" + options.writers()), log);
+              "--writers=" + options.writers(), "--heartbeat-ms=" + options.heartbeatMillis()),
+          log);
       Source source = new Source() {
         @Override
         public void schedule(int topics, double rate, boolean spread) {

@@ -24,6 +24,8 @@ record BenchOptions(
     int idleClients,
     int clientThreads,
     int connectWindow,
+    int warmupClients,
+    long heartbeatMillis,
     String serverJava,
     List<String> serverJvmArgs,
     String writers,
@@ -53,6 +55,9 @@ record BenchOptions(
         --idle-clients=10000             idle clients, capped by file descriptors and ports
         --client-threads=2               NIO threads of the load client
         --connect-window=500             connections opened and not yet answered, at most
+        --warmup-clients=2000            clients connected and dropped before each measurement, so
+                                         that the server's code is compiled first
+        --heartbeat-ms=15000             the proxy's heartbeat interval
         --server-java=PATH               java that runs the servers (default: this one)
         --server-jvm-args="-Xmx2g"       JVM options of the server processes, space-separated
         --writers=default                the JDK transport's writers: default, platform, virtual
@@ -69,7 +74,7 @@ record BenchOptions(
     Flags flags = new Flags(args, Set.of("workloads", "transports", "no-baseline", "clients",
         "steps", "step-seconds", "warmup-seconds", "p99-limit-ms", "body-bytes",
         "binary-body-bytes", "spread-clients", "spread-urls", "spread-urls-per-client",
-        "spread-rate", "spread-seconds", "idle-clients", "client-threads", "connect-window",
+        "spread-rate", "spread-seconds", "idle-clients", "client-threads", "connect-window", "warmup-clients", "heartbeat-ms",
         "server-java", "server-jvm-args", "writers", "baseline-threads", "jfr", "log-dir",
         "max-minutes", "help"));
     String jfr = flags.string("jfr", null);
@@ -94,6 +99,8 @@ record BenchOptions(
         flags.integer("idle-clients", 10_000),
         flags.integer("client-threads", 2),
         flags.integer("connect-window", 500),
+        flags.integer("warmup-clients", 2000),
+        flags.integer("heartbeat-ms", 15_000),
         flags.string("server-java",
             Path.of(System.getProperty("java.home"), "bin", "java").toString()),
         jvmArgs.isEmpty() ? List.of() : List.of(jvmArgs.split("\\s+")),

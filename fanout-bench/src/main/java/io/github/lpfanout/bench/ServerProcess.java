@@ -109,7 +109,10 @@ final class ServerProcess implements AutoCloseable {
     try (BufferedReader in = new BufferedReader(
         new InputStreamReader(process.getInputStream(), StandardCharsets.US_ASCII))) {
       for (String line = in.readLine(); line != null; line = in.readLine()) {
-        answers.offer(line);
+        // The JVM may print on stdout too (JFR does when it starts); only answers count.
+        if (line.matches("(READY|STATS|BYE|ERROR)( .*)?")) {
+          answers.offer(line);
+        }
       }
     } catch (IOException e) {
       answers.offer("ERROR " + e);
