@@ -10,6 +10,7 @@ import io.github.lpfanout.Refusal;
 import io.github.lpfanout.StreamRequest;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.List;
@@ -18,7 +19,7 @@ import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,33 +34,44 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: {@link #handle} runs on the server's executor, or on its dispatcher thread if the
  * server has none, and returns at once; it never waits for the authorizer or for data, so the
  * server needs no executor of its own for this handler. The authorizer's answer arrives on its own
- * thread. Each admitted stream is then written by one thread of the handler's writer executor for
- * as long as the client stays: the JDK server's response streams block, so each connected client
- * holds one writer thread. The default executor makes daemon threads named {@code
- * fanout-jdkhttp-N} as they are needed.
+ * thread. An admitted stream is then written by a task of the handler's writer executor whenever
+ * frames are queued for it; between frames it holds no thread. The JDK server's response streams
+ * block, so a task writing to a client that stopped reading holds its thread until the client reads
+ * again or is dropped.
+ *
+ * <p>The default writer executor makes a virtual thread per task on Java 21 and later. On Java 17
+ * it is a small pool of daemon platform threads named {@code fanout-jdkhttp-N}, about one per core,
+ * that starts another thread when a write stalls, so that a client that stopped reading holds one
+ * thread and delays no other client.
  *
  * <p>A client that went away is noticed when a write to it fails, at the latest at the next
- * heartbeat. A client too slow for its pending-bytes bound is dropped: its writer is interrupted,
- * which breaks a write blocked on its socket.
+ * heartbeat. A client too slow for its pending-bytes bound is dropped: the thread writing to it, if
+ * any, is interrupted, which breaks a write blocked on its socket.
  *
- * <p>Note: with platform threads, each idle client costs a thread and its stack. Pass an executor
- * of virtual threads on Java 21 or later to serve many thousands of idle clients.
+ * <p>Note: the JDK server leaves Nagle's algorithm on unless the system property {@code
+ * sun.net.httpserver.nodelay} is {@code true} when the first server is created; without it, a frame
+ * written soon after another can wait for the client's delayed acknowledgement, tens of
+ * milliseconds.
  */
 public final class FanoutHttpHandler implements HttpHandler, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(FanoutHttpHandler.class);
+  /** A write that has not returned after this long is taken for a client that stopped reading. */
+  private static final long STALL_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
   private final Fanout fanout;
   private final ExecutorService writers;
   private final boolean ownsWriters;
 
-  /** Serves {@code fanout} with a writer executor of the handler's own. */
+  /** Serves {@code fanout} with a writer executor of the handler's own; see the class notes. */
   public FanoutHttpHandler(Fanout fanout) {
-    this(fanout, Executors.newCachedThreadPool(daemonThreads()), true);
+    this(fanout, defaultWriters(), true);
   }
 
   /**
-   * Serves {@code fanout}, writing each stream on a thread of {@code writers}, which must be able to
-   * run one task per connected client at once. The handler does not shut it down.
+   * Serves {@code fanout}, writing streams with tasks of {@code writers}. A task runs while a
+   * stream has frames to write, so the executor needs no thread per client; but a task blocked on a
+   * client that stopped reading keeps its thread until the client is dropped, so a small fixed pool
+   * lets a few such clients delay the others. The handler does not shut {@code writers} down.
    */
   public FanoutHttpHandler(Fanout fanout, ExecutorService writers) {
     this(fanout, writers, false);
@@ -71,13 +83,17 @@ public final class FanoutHttpHandler implements HttpHandler, AutoCloseable {
     this.ownsWriters = ownsWriters;
   }
 
-  private static ThreadFactory daemonThreads() {
-    AtomicInteger count = new AtomicInteger();
-    return runnable -> {
-      Thread thread = new Thread(runnable, "fanout-jdkhttp-" + count.incrementAndGet());
-      thread.setDaemon(true);
-      return thread;
-    };
+  /** Virtual threads where the JDK has them (21 and later), a pool of platform threads before. */
+  private static ExecutorService defaultWriters() {
+    try {
+      Method perTask = Executors.class.getMethod("newVirtualThreadPerTaskExecutor");
+      return (ExecutorService) perTask.invoke(null);
+    } catch (NoSuchMethodException e) {
+      int size = Math.max(2, Runtime.getRuntime().availableProcessors());
+      return new WriterPool(size, STALL_NANOS);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("cannot create virtual thread executor", e);
+    }
   }
 
   @Override
@@ -94,23 +110,21 @@ public final class FanoutHttpHandler implements HttpHandler, AutoCloseable {
   }
 
   private void dispatch(HttpExchange exchange, Admission admission) {
+    if (admission instanceof Admission.Admitted admitted) {
+      new StreamWriter(exchange, admitted.stream()).start();
+      return;
+    }
+    Refusal refusal = ((Admission.Refused) admission).refusal();
     try {
-      writers.execute(() -> serve(exchange, admission));
+      writers.execute(() -> refuse(exchange, refusal));
     } catch (RejectedExecutionException e) {
-      if (admission instanceof Admission.Admitted admitted) {
-        admitted.stream().close();
-      }
       exchange.close();
     }
   }
 
-  private void serve(HttpExchange exchange, Admission admission) {
+  private static void refuse(HttpExchange exchange, Refusal refusal) {
     try (exchange) {
-      if (admission instanceof Admission.Admitted admitted) {
-        stream(exchange, admitted.stream());
-      } else {
-        send(exchange, ((Admission.Refused) admission).refusal());
-      }
+      send(exchange, refusal);
     } catch (IOException e) {
       log.debug("Writing to {} failed", exchange.getRemoteAddress(), e);
     }
@@ -143,34 +157,6 @@ public final class FanoutHttpHandler implements HttpHandler, AutoCloseable {
     exchange.close();
   }
 
-  private static void stream(HttpExchange exchange, ClientStream stream) throws IOException {
-    Headers headers = exchange.getResponseHeaders();
-    headers.set("Content-Type", stream.contentType());
-    for (Map.Entry<String, String> header : stream.responseHeaders().entrySet()) {
-      headers.put(header.getKey(), List.of(header.getValue()));
-    }
-
-    WriterThread writer = new WriterThread(Thread.currentThread());
-    stream.onAbort(writer::interrupt);
-    try {
-      exchange.sendResponseHeaders(200, 0);
-      OutputStream out = exchange.getResponseBody();
-      out.flush();
-      for (byte[] frame = stream.take(); frame != null; frame = stream.take()) {
-        out.write(frame);
-        for (frame = stream.poll(); frame != null; frame = stream.poll()) {
-          out.write(frame);
-        }
-        out.flush();
-      }
-    } catch (InterruptedException e) {
-      log.debug("Writer of {} interrupted", stream);
-    } finally {
-      stream.close();
-      writer.release();
-    }
-  }
-
   /**
    * Shuts down the writer executor if the handler made it, which ends every stream it writes.
    * Close the {@link Fanout} first to let streams end cleanly.
@@ -182,23 +168,113 @@ public final class FanoutHttpHandler implements HttpHandler, AutoCloseable {
     }
   }
 
-  /** The thread writing one stream, interrupted only while it still writes that stream. */
-  private static final class WriterThread {
-    private Thread thread;
+  /**
+   * Writes one stream: its headers first, then its frames whenever some are queued, one task at a
+   * time. A wake-up while a task runs makes that task look again rather than start another, so
+   * the exchange is only ever written by one thread.
+   */
+  private final class StreamWriter implements Runnable {
+    private final HttpExchange exchange;
+    private final ClientStream stream;
+    private final AtomicInteger wakeups = new AtomicInteger();
+    private OutputStream out;
+    private boolean ended;
+    private Thread writing;
 
-    WriterThread(Thread thread) {
-      this.thread = thread;
+    StreamWriter(HttpExchange exchange, ClientStream stream) {
+      this.exchange = exchange;
+      this.stream = stream;
     }
 
-    synchronized void interrupt() {
-      if (thread != null) {
-        thread.interrupt();
+    void start() {
+      stream.onAbort(this::interrupt);
+      stream.onAvailable(this::wake);
+      wake();
+    }
+
+    private void wake() {
+      if (wakeups.getAndIncrement() == 0) {
+        try {
+          writers.execute(this);
+        } catch (RejectedExecutionException e) {
+          stream.close();
+          exchange.close();
+        }
       }
     }
 
-    synchronized void release() {
-      thread = null;
+    @Override
+    public void run() {
+      enter();
+      try {
+        int seen = wakeups.get();
+        while (!ended) {
+          write();
+          int left = wakeups.addAndGet(-seen);
+          if (left == 0) {
+            return;
+          }
+          seen = left;
+        }
+      } finally {
+        leave();
+      }
+    }
+
+    /** Writes what is queued, or ends the response if the stream is finished. */
+    private void write() {
+      try {
+        if (out == null) {
+          sendHeaders();
+        }
+        boolean wrote = false;
+        for (byte[] frame = stream.poll(); frame != null; frame = stream.poll()) {
+          out.write(frame);
+          wrote = true;
+        }
+        if (wrote) {
+          out.flush();
+        }
+        if (stream.isFinished()) {
+          end();
+        }
+      } catch (IOException e) {
+        log.debug("Writing to {} failed", exchange.getRemoteAddress(), e);
+        end();
+      }
+    }
+
+    private void sendHeaders() throws IOException {
+      Headers headers = exchange.getResponseHeaders();
+      headers.set("Content-Type", stream.contentType());
+      for (Map.Entry<String, String> header : stream.responseHeaders().entrySet()) {
+        headers.put(header.getKey(), List.of(header.getValue()));
+      }
+      exchange.sendResponseHeaders(200, 0);
+      out = exchange.getResponseBody();
+      out.flush();
+    }
+
+    private void end() {
+      ended = true;
+      stream.close();
+      exchange.close();
+    }
+
+    private synchronized void enter() {
+      writing = Thread.currentThread();
+    }
+
+    private synchronized void leave() {
+      writing = null;
       Thread.interrupted();
+    }
+
+    /** Breaks a write blocked on the socket of a client the library dropped. */
+    private synchronized void interrupt() {
+      if (writing != null) {
+        writing.interrupt();
+      }
     }
   }
 }
