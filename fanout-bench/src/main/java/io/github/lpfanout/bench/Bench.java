@@ -5,7 +5,6 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
@@ -66,10 +65,18 @@ final class Bench {
       Thread.sleep(500);
       results.connected = session.process.collect();
 
+      boolean recording = options.jfrDir() != null && !session.server.equals("baseline");
+      if (recording) {
+        session.process.startRecording(options.jfrDir()
+            .resolve(workload.kind() + "-" + workload.clients() + "-" + session.server + ".jfr"));
+      }
       switch (workload.kind()) {
         case "idle" -> idle(session, results);
         case "spread" -> spread(session, client, workload, results);
         default -> steps(session, client, workload, results);
+      }
+      if (recording) {
+        session.process.stopRecording();
       }
       session.source.schedule(workload.topics(), 0, false);
       results.end = session.process.stats();
@@ -228,7 +235,7 @@ final class Bench {
           feed.close();
         }
       };
-      return new Session(process, source, workload::baselineTarget);
+      return new Session("baseline", process, source, workload::baselineTarget);
     } catch (IOException | InterruptedException | RuntimeException e) {
       feed.close();
       throw e;
@@ -239,13 +246,8 @@ final class Bench {
       throws IOException, InterruptedException {
     Upstream upstream = new Upstream(workload.bodyBytes());
     try {
-      List<String> jvmArgs = new ArrayList<>(options.serverJvmArgs());
-      if (options.jfrDir() != null) {
-        Path recording = options.jfrDir().toAbsolutePath()
-            .resolve(workload.kind() + "-" + workload.clients() + "-" + transport + ".jfr");
-        jvmArgs.add("-XX:StartFlightRecording=filename=" + recording + ",settings=profile");
-      }
-      ServerProcess process = ServerProcess.start(transport, options.serverJava(), jvmArgs,
+      ServerProcess process = ServerProcess.start(transport, options.serverJava(),
+          options.serverJvmArgs(),
           ProxyMain.class, List.of("--transport=" + transport, "--auth-url=" + auth.url(),
               "--writers=" + options.writers(), "--heartbeat-ms=" + options.heartbeatMillis()),
           log);
@@ -265,7 +267,7 @@ final class Bench {
           upstream.close();
         }
       };
-      return new Session(process, source, i -> workload.proxyTarget(i, upstream));
+      return new Session(transport, process, source, i -> workload.proxyTarget(i, upstream));
     } catch (IOException | InterruptedException | RuntimeException e) {
       upstream.close();
       throw e;
@@ -284,12 +286,14 @@ final class Bench {
 
   /** A running server process and its source. */
   private static final class Session implements AutoCloseable {
+    final String server;
     final ServerProcess process;
     final Source source;
     final IntFunction<String> targets;
     final InetSocketAddress address;
 
-    Session(ServerProcess process, Source source, IntFunction<String> targets) {
+    Session(String server, ServerProcess process, Source source, IntFunction<String> targets) {
+      this.server = server;
       this.process = process;
       this.source = source;
       this.targets = targets;

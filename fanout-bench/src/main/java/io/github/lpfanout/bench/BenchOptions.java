@@ -60,9 +60,12 @@ record BenchOptions(
         --heartbeat-ms=15000             the proxy's heartbeat interval
         --server-java=PATH               java that runs the servers (default: this one)
         --server-jvm-args="-Xmx2g"       JVM options of the server processes, space-separated
-        --writers=default                the JDK transport's writers: default, platform, virtual
+        --writers=default                the JDK transport's writer executor: default (the
+                                         handler's own), platform (cached pool), fixed (a thread
+                                         per core), virtual (a virtual thread per task)
         --baseline-threads=1             NIO threads of the baseline server
         --jfr=DIR                        record each proxy process with JFR (profile settings)
+                                         while it is measured, one file per workload
         --log-dir=DIR                    where server logs go (default: a new temp directory)
         --max-minutes=40                 the whole run ends by then, finished or not
       """;

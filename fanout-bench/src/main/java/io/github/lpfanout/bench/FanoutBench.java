@@ -12,7 +12,8 @@ import java.util.List;
 /**
  * The benchmark's entry point: runs each workload against the baseline and each transport, on
  * loopback, and prints a table per workload. {@code java -jar fanout-bench.jar jmh [JMH options]}
- * runs the microbenchmarks instead.
+ * runs the microbenchmarks instead, and {@code footprint [clients]} measures the heap the core
+ * alone keeps per idle client.
  */
 public final class FanoutBench {
 
@@ -22,6 +23,10 @@ public final class FanoutBench {
     if (args.length > 0 && args[0].equals("jmh")) {
       org.openjdk.jmh.Main.main(Arrays.copyOfRange(args, 1, args.length));
       return;
+    }
+    if (args.length > 0 && args[0].equals("footprint")) {
+      CoreFootprint.run(args.length > 1 ? Integer.parseInt(args[1]) : 10_000, System.out);
+      System.exit(0);
     }
     BenchOptions options;
     try {

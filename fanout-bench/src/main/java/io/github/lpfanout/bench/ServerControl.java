@@ -10,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.IntSupplier;
+import jdk.jfr.Configuration;
+import jdk.jfr.Recording;
 
 /**
  * The control side of a server process that the driver started: it reads one command a line from
@@ -20,6 +22,9 @@ import java.util.function.IntSupplier;
  *   <li>{@code STATS}: {@code STATS cpu=<process CPU ns> heap=<used heap bytes> peak=<peak used
  *       heap bytes> threads=<live platform threads> rss=<resident bytes> clients=<n>}
  *   <li>{@code GC}: collects the heap until it stops shrinking, then answers as {@code STATS}
+ *   <li>{@code JFR <file>}: starts a flight recording with the {@code profile} settings, to be
+ *       written to {@code file}; answers as {@code STATS}
+ *   <li>{@code JFR-STOP}: writes and ends that recording; answers as {@code STATS}
  *   <li>{@code QUIT}: closes the server and answers {@code BYE}
  * </ul>
  */
@@ -53,12 +58,23 @@ final class ServerControl {
             collect();
             answer(stats(clients));
           }
+          case "JFR-STOP" -> {
+            stopRecording();
+            answer(stats(clients));
+          }
           case "QUIT" -> {
             close.run();
             answer("BYE");
             System.exit(0);
           }
-          default -> answer("ERROR unknown command " + line);
+          default -> {
+            if (line.startsWith("JFR ")) {
+              startRecording(Path.of(line.substring(4).trim()));
+              answer(stats(clients));
+            } else {
+              answer("ERROR unknown command " + line);
+            }
+          }
         }
       }
     } catch (IOException e) {
@@ -66,6 +82,26 @@ final class ServerControl {
     }
     close.run();
     System.exit(0);
+  }
+
+  private static Recording recording;
+
+  private static void startRecording(Path file) throws IOException {
+    try {
+      recording = new Recording(Configuration.getConfiguration("profile"));
+    } catch (java.text.ParseException e) {
+      throw new IOException("cannot read the JFR profile settings", e);
+    }
+    recording.setDestination(file);
+    recording.start();
+  }
+
+  private static void stopRecording() {
+    if (recording != null) {
+      recording.stop();
+      recording.close();
+      recording = null;
+    }
   }
 
   private static void answer(String line) {

@@ -95,6 +95,15 @@ final class ServerProcess implements AutoCloseable {
     return Stats.parse(ask("GC", 60));
   }
 
+  /** Starts a flight recording of the server, written to {@code file} when it is stopped. */
+  void startRecording(Path file) throws IOException, InterruptedException {
+    ask("JFR " + file.toAbsolutePath(), 30);
+  }
+
+  void stopRecording() throws IOException, InterruptedException {
+    ask("JFR-STOP", 60);
+  }
+
   private String ask(String command, int timeoutSeconds) throws IOException, InterruptedException {
     answers.clear();
     commands.println(command);
