@@ -72,6 +72,10 @@ public final class FanoutProxy implements AutoCloseable {
     }
     Fanout fanout = Fanout.newBuilder().authorizer(authorizer).build();
 
+    // Frames are small writes that must leave at once, not wait for the previous one's ACK.
+    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+      System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
     HttpServer server =
         HttpServer.create(new InetSocketAddress(options.host(), options.port()), 0);
     FanoutHttpHandler handler = new FanoutHttpHandler(fanout);

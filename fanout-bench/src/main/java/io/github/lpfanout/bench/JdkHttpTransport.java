@@ -11,9 +11,12 @@ import java.util.concurrent.Executors;
 
 /**
  * The JDK's {@code HttpServer} with {@link FanoutHttpHandler} at {@code /}, as the runnable proxy
- * serves it. The server has no executor of its own: the handler never blocks its dispatcher.
+ * serves it, with {@code TCP_NODELAY}. The server has no executor of its own: the handler never
+ * blocks its dispatcher.
  */
 final class JdkHttpTransport implements Transport {
+  private static final String NODELAY = "sun.net.httpserver.nodelay";
+
   private final String writers;
   private HttpServer server;
   private FanoutHttpHandler handler;
@@ -21,7 +24,8 @@ final class JdkHttpTransport implements Transport {
 
   /**
    * @param writers {@code default} for the handler's own writer executor, {@code platform} for a
-   *     platform thread per stream, {@code virtual} for a virtual thread per stream (Java 21+)
+   *     cached pool of platform threads, {@code fixed} for one platform thread per core (which a
+   *     stalled client can hold up), {@code virtual} for a virtual thread per task (Java 21+)
    */
   JdkHttpTransport(String writers) {
     this.writers = writers;
@@ -35,12 +39,20 @@ final class JdkHttpTransport implements Transport {
         executor = Executors.newCachedThreadPool();
         handler = new FanoutHttpHandler(fanout, executor);
       }
+      case "fixed" -> {
+        executor = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors());
+        handler = new FanoutHttpHandler(fanout, executor);
+      }
       case "virtual" -> {
         Method factory = Executors.class.getMethod("newVirtualThreadPerTaskExecutor");
         executor = (ExecutorService) factory.invoke(null);
         handler = new FanoutHttpHandler(fanout, executor);
       }
       default -> throw new IllegalArgumentException("unknown writers " + writers);
+    }
+    // As the runnable proxy does: without it, the JDK server leaves Nagle's algorithm on.
+    if (System.getProperty(NODELAY) == null) {
+      System.setProperty(NODELAY, "true");
     }
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096);
     server.createContext("/", handler);
