@@ -121,7 +121,7 @@ final class Bench {
   private void idle(Session session, Results results) throws IOException, InterruptedException {
     ServerProcess.Stats start = session.process.stats();
     long startNanos = System.nanoTime();
-    Thread.sleep(5000);
+    Thread.sleep((long) (options.idleSeconds() * 1000));
     ServerProcess.Stats end = session.process.stats();
     results.idleCpuFraction =
         (end.cpuNanos() - start.cpuNanos()) / (double) (System.nanoTime() - startNanos);

@@ -22,6 +22,7 @@ record BenchOptions(
     double spreadRate,
     double spreadSeconds,
     int idleClients,
+    double idleSeconds,
     int clientThreads,
     int connectWindow,
     int warmupClients,
@@ -53,6 +54,7 @@ record BenchOptions(
         --spread-rate=1                  messages per second of each spread URL
         --spread-seconds=10              measured time of spread
         --idle-clients=10000             idle clients, capped by file descriptors and ports
+        --idle-seconds=5                 how long idle clients are watched for CPU use
         --client-threads=2               NIO threads of the load client
         --connect-window=500             connections opened and not yet answered, at most
         --warmup-clients=2000            clients connected and dropped before each measurement, so
@@ -77,7 +79,7 @@ record BenchOptions(
     Flags flags = new Flags(args, Set.of("workloads", "transports", "no-baseline", "clients",
         "steps", "step-seconds", "warmup-seconds", "p99-limit-ms", "body-bytes",
         "binary-body-bytes", "spread-clients", "spread-urls", "spread-urls-per-client",
-        "spread-rate", "spread-seconds", "idle-clients", "client-threads", "connect-window", "warmup-clients", "heartbeat-ms",
+        "spread-rate", "spread-seconds", "idle-clients", "idle-seconds", "client-threads", "connect-window", "warmup-clients", "heartbeat-ms",
         "server-java", "server-jvm-args", "writers", "baseline-threads", "jfr", "log-dir",
         "max-minutes", "help"));
     String jfr = flags.string("jfr", null);
@@ -100,6 +102,7 @@ record BenchOptions(
         flags.decimal("spread-rate", 1),
         flags.decimal("spread-seconds", 10),
         flags.integer("idle-clients", 10_000),
+        flags.decimal("idle-seconds", 5),
         flags.integer("client-threads", 2),
         flags.integer("connect-window", 500),
         flags.integer("warmup-clients", 2000),
