@@ -10,15 +10,18 @@ import io.github.lpfanout.Refusal;
 import io.github.lpfanout.StreamRequest;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.lang.reflect.Method;
+import java.lang.reflect.InvocationTargetException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -59,12 +62,23 @@ public final class FanoutHttpHandler implements HttpHandler, AutoCloseable {
   private static final long STALL_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
   private final Fanout fanout;
-  private final ExecutorService writers;
-  private final boolean ownsWriters;
+  private final Executor writers;
+  private final ExecutorService ownedPool;
+  private final Set<StreamWriter> open = ConcurrentHashMap.newKeySet();
+  private volatile boolean closed;
 
   /** Serves {@code fanout} with a writer executor of the handler's own; see the class notes. */
   public FanoutHttpHandler(Fanout fanout) {
-    this(fanout, defaultWriters(), true);
+    this.fanout = Objects.requireNonNull(fanout, "fanout");
+    Executor virtual = virtualThreads();
+    if (virtual != null) {
+      this.writers = virtual;
+      this.ownedPool = null;
+    } else {
+      int size = Math.max(2, Runtime.getRuntime().availableProcessors());
+      this.ownedPool = new WriterPool(size, STALL_NANOS);
+      this.writers = ownedPool;
+    }
   }
 
   /**
@@ -74,25 +88,30 @@ public final class FanoutHttpHandler implements HttpHandler, AutoCloseable {
    * lets a few such clients delay the others. The handler does not shut {@code writers} down.
    */
   public FanoutHttpHandler(Fanout fanout, ExecutorService writers) {
-    this(fanout, writers, false);
-  }
-
-  private FanoutHttpHandler(Fanout fanout, ExecutorService writers, boolean ownsWriters) {
     this.fanout = Objects.requireNonNull(fanout, "fanout");
     this.writers = Objects.requireNonNull(writers, "writers");
-    this.ownsWriters = ownsWriters;
+    this.ownedPool = null;
   }
 
-  /** Virtual threads where the JDK has them (21 and later), a pool of platform threads before. */
-  private static ExecutorService defaultWriters() {
+  /**
+   * Starts a new virtual thread per task, or returns null before Java 21. The threads are not
+   * tracked, as {@code Executors.newVirtualThreadPerTaskExecutor()} tracks them in a concurrent
+   * set: that add and remove, once per write task, cost a broadcast more than a seventh of its CPU
+   * time. The handler ends the streams it writes itself when closed.
+   */
+  private static Executor virtualThreads() {
     try {
-      Method perTask = Executors.class.getMethod("newVirtualThreadPerTaskExecutor");
-      return (ExecutorService) perTask.invoke(null);
+      Object builder = Thread.class.getMethod("ofVirtual").invoke(null);
+      ThreadFactory factory = (ThreadFactory)
+          Class.forName("java.lang.Thread$Builder").getMethod("factory").invoke(builder);
+      return task -> factory.newThread(task).start();
     } catch (NoSuchMethodException e) {
-      int size = Math.max(2, Runtime.getRuntime().availableProcessors());
-      return new WriterPool(size, STALL_NANOS);
+      return null;
+    } catch (InvocationTargetException e) {
+      // Java 19 and 20 have virtual threads only as a preview feature.
+      return null;
     } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException("cannot create virtual thread executor", e);
+      throw new IllegalStateException("cannot create virtual threads", e);
     }
   }
 
@@ -158,13 +177,18 @@ public final class FanoutHttpHandler implements HttpHandler, AutoCloseable {
   }
 
   /**
-   * Shuts down the writer executor if the handler made it, which ends every stream it writes.
-   * Close the {@link Fanout} first to let streams end cleanly.
+   * Ends every stream the handler still writes, and stops the writer threads if the handler made
+   * them; an executor passed to the constructor is left running. Close the {@link Fanout} first
+   * to let streams end cleanly.
    */
   @Override
   public void close() {
-    if (ownsWriters) {
-      writers.shutdownNow();
+    closed = true;
+    for (StreamWriter writer : open) {
+      writer.cutOff();
+    }
+    if (ownedPool != null) {
+      ownedPool.shutdownNow();
     }
   }
 
@@ -187,20 +211,33 @@ public final class FanoutHttpHandler implements HttpHandler, AutoCloseable {
     }
 
     void start() {
+      open.add(this);
       stream.onAbort(this::interrupt);
       stream.onAvailable(this::wake);
       wake();
     }
 
     private void wake() {
-      if (wakeups.getAndIncrement() == 0) {
-        try {
-          writers.execute(this);
-        } catch (RejectedExecutionException e) {
-          stream.close();
-          exchange.close();
-        }
+      if (wakeups.getAndIncrement() != 0) {
+        return;
       }
+      try {
+        if (closed) {
+          throw new RejectedExecutionException("handler closed");
+        }
+        writers.execute(this);
+      } catch (RejectedExecutionException e) {
+        // No task runs, and as the count stays up, none ever will: the exchange is ours.
+        open.remove(this);
+        stream.close();
+        exchange.close();
+      }
+    }
+
+    /** Ends the stream now, on the handler's close: breaks a write, or ends it here if idle. */
+    void cutOff() {
+      interrupt();
+      stream.close();
     }
 
     @Override
@@ -257,6 +294,7 @@ public final class FanoutHttpHandler implements HttpHandler, AutoCloseable {
 
     private void end() {
       ended = true;
+      open.remove(this);
       stream.close();
       exchange.close();
     }
@@ -267,7 +305,9 @@ public final class FanoutHttpHandler implements HttpHandler, AutoCloseable {
 
     private synchronized void leave() {
       writing = null;
-      Thread.interrupted();
+      if (Thread.currentThread().isInterrupted()) {
+        Thread.interrupted();
+      }
     }
 
     /** Breaks a write blocked on the socket of a client the library dropped. */
