@@ -188,7 +188,8 @@ public final class FanoutHttpHandler implements HttpHandler, AutoCloseable {
       writer.cutOff();
     }
     if (ownedPool != null) {
-      ownedPool.shutdownNow();
+      // Not shutdownNow: an interrupt would cut off the last chunk of a stream ending cleanly.
+      ownedPool.shutdown();
     }
   }
 
@@ -234,7 +235,10 @@ public final class FanoutHttpHandler implements HttpHandler, AutoCloseable {
       }
     }
 
-    /** Ends the stream now, on the handler's close: breaks a write, or ends it here if idle. */
+    /**
+     * Ends the stream now, on the handler's close: a write in progress is broken off, so the client
+     * may see the connection close rather than the last chunk.
+     */
     void cutOff() {
       interrupt();
       stream.close();

@@ -84,18 +84,24 @@ final class WriterPool extends AbstractExecutorService {
     }
   }
 
+  /** Lets running tasks finish; idle threads end at once. */
   @Override
   public void shutdown() {
+    shutdown = true;
+    monitor.interrupt();
+    for (int i = 0; i < workers.size(); i++) {
+      tasks.add(() -> { });
+    }
+  }
+
+  /** Also interrupts the running tasks, which breaks their writes. */
+  @Override
+  public List<Runnable> shutdownNow() {
     shutdown = true;
     monitor.interrupt();
     for (Worker worker : workers) {
       worker.thread.interrupt();
     }
-  }
-
-  @Override
-  public List<Runnable> shutdownNow() {
-    shutdown();
     List<Runnable> left = new java.util.ArrayList<>();
     tasks.drainTo(left);
     return left;

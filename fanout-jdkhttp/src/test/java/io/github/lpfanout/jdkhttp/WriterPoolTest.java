@@ -49,6 +49,28 @@ class WriterPoolTest {
     assertTrue(threads.size() <= 2, "tasks ran on " + threads.size() + " threads");
   }
 
+  @Test
+  void shutdownLetsARunningTaskFinish() throws Exception {
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger interrupted = new AtomicInteger();
+    pool.execute(() -> {
+      started.countDown();
+      try {
+        release.await(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        interrupted.incrementAndGet();
+      }
+    });
+    assertTrue(started.await(5, TimeUnit.SECONDS));
+
+    pool.shutdown();
+    release.countDown();
+
+    assertTrue(pool.awaitTermination(5, TimeUnit.SECONDS), "the pool did not end");
+    assertTrue(interrupted.get() == 0, "shutdown interrupted a running task");
+  }
+
   private static void awaitQuietly(CountDownLatch latch) {
     try {
       latch.await(10, TimeUnit.SECONDS);
