@@ -140,8 +140,9 @@ final class Bench {
   private void steps(Session session, LoadClient client, Workload workload, Results results)
       throws IOException, InterruptedException {
     boolean retried = false;
-    for (int i = 0; i < options.steps().size(); ) {
-      double offered = options.steps().get(i);
+    List<Integer> offers = workload.sse() ? options.steps() : options.binarySteps();
+    for (int i = 0; i < offers.size(); ) {
+      double offered = offers.get(i);
       double rate = offered / workload.readersPerTopic() / workload.topics();
       session.source.schedule(workload.topics(), rate, false);
       Thread.sleep((long) (options.warmupSeconds() * 1000));

@@ -11,6 +11,7 @@ record BenchOptions(
     boolean baseline,
     List<Integer> clients,
     List<Integer> steps,
+    List<Integer> binarySteps,
     double stepSeconds,
     double warmupSeconds,
     double p99LimitMillis,
@@ -45,6 +46,7 @@ record BenchOptions(
         --clients=1000,10000             client counts of broadcast and binary
         --steps=25000,50000,...          offered deliveries/s, step by step, until p99 passes the
                                          limit or the rate is not held (msg/s = step / clients)
+        --binary-steps=10000,25000,...   the same for binary, whose frames are 16 times larger
         --step-seconds=3                 measured time of a step (at least 20 messages' worth)
         --warmup-seconds=1               time at a step's rate before it is measured
         --p99-limit-ms=100               a step whose p99 is above this is not held
@@ -77,7 +79,7 @@ record BenchOptions(
 
   static BenchOptions parse(String[] args) {
     Flags flags = new Flags(args, Set.of("workloads", "transports", "no-baseline", "clients",
-        "steps", "step-seconds", "warmup-seconds", "p99-limit-ms", "body-bytes",
+        "steps", "binary-steps", "step-seconds", "warmup-seconds", "p99-limit-ms", "body-bytes",
         "binary-body-bytes", "spread-clients", "spread-urls", "spread-urls-per-client",
         "spread-rate", "spread-seconds", "idle-clients", "idle-seconds", "client-threads", "connect-window", "warmup-clients", "heartbeat-ms",
         "server-java", "server-jvm-args", "writers", "baseline-threads", "jfr", "log-dir",
@@ -91,6 +93,7 @@ record BenchOptions(
         !flags.bool("no-baseline"),
         flags.integers("clients", "1000,10000"),
         flags.integers("steps", DEFAULT_STEPS),
+        flags.integers("binary-steps", "10000,25000,50000,75000,100000,150000,200000"),
         flags.decimal("step-seconds", 3),
         flags.decimal("warmup-seconds", 1),
         flags.decimal("p99-limit-ms", 100),
