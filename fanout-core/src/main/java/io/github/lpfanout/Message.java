@@ -22,7 +22,8 @@ public final class Message {
   private final byte[] body;
   private final String contentType;
   private final MessageId id;
-  private final ConcurrentHashMap<FrameKey, byte[]> frames = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<FrameEncoder, ConcurrentHashMap<String, byte[]>> frames =
+      new ConcurrentHashMap<>();
 
   /**
    * Creates a message. The body array is owned by the message from here on: the caller must not
@@ -80,8 +81,16 @@ public final class Message {
    * call and returning the same array afterwards. The array must not be modified.
    */
   public byte[] frame(FrameEncoder encoder, String spelling) {
-    return frames.computeIfAbsent(
-        new FrameKey(encoder, spelling), key -> key.encoder().encode(key.spelling(), this));
+    // Called once per client for every message: a frame already encoded is found without
+    // allocating, and only a miss pays for a lambda.
+    ConcurrentHashMap<String, byte[]> bySpelling = frames.get(encoder);
+    if (bySpelling == null) {
+      bySpelling = frames.computeIfAbsent(encoder, key -> new ConcurrentHashMap<>(4));
+    }
+    byte[] frame = bySpelling.get(spelling);
+    return frame != null
+        ? frame
+        : bySpelling.computeIfAbsent(spelling, key -> encoder.encode(key, this));
   }
 
   @Override
@@ -89,6 +98,4 @@ public final class Message {
     return "Message{" + (id == null ? "" : id + ", ") + canonicalUrl + ", " + body.length
         + " bytes}";
   }
-
-  private record FrameKey(FrameEncoder encoder, String spelling) {}
 }

@@ -22,6 +22,7 @@ import java.util.concurrent.ScheduledExecutorService;
  */
 final class JdkProxyServer implements ProxyServer {
   private static final String MAX_REQUEST_SECONDS = "sun.net.httpserver.maxReqTime";
+  private static final String NO_DELAY = "sun.net.httpserver.nodelay";
 
   private final HttpServer server;
   private final ExecutorService requests;
@@ -51,6 +52,10 @@ final class JdkProxyServer implements ProxyServer {
       throws IOException {
     if (System.getProperty(MAX_REQUEST_SECONDS) == null) {
       System.setProperty(MAX_REQUEST_SECONDS, "30");
+    }
+    // Frames are small writes that must leave at once, not wait for the previous one's ACK.
+    if (System.getProperty(NO_DELAY) == null) {
+      System.setProperty(NO_DELAY, "true");
     }
     HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 0);
     ExecutorService requests = Executors.newCachedThreadPool(runnable -> {

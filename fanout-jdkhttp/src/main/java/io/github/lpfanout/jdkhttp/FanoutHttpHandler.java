@@ -10,16 +10,23 @@ import io.github.lpfanout.Refusal;
 import io.github.lpfanout.StreamRequest;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.reflect.InvocationTargetException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -36,56 +43,86 @@ import org.slf4j.LoggerFactory;
  * by the fanout; the handler only carries requests and answers.
  *
  * <p>Threads: {@link #handle} runs on the server's executor, or on its dispatcher thread if the
- * server has none, and returns at once; it never waits for the authorizer or for data, so the
- * server needs no executor of its own for this handler. The authorizer's answer arrives on its own
- * thread. Each admitted stream is then written by one thread of the handler's writer executor for
- * as long as the client stays: the JDK server's response streams block, so each connected client
- * holds one writer thread. The default executor makes daemon threads named {@code
- * fanout-jdkhttp-N} as they are needed, and lets each go after 5 idle seconds. A postback's body
- * is read, and the postback answered, on a writer thread too, so that a slow upstream never holds
- * the server's thread.
+ * server has none, and returns at once; it never waits for the authorizer or for data. Give the
+ * server an executor all the same: the JDK server reads each request's line and headers on the
+ * thread that runs the handler, so without one a client that sends its request slowly holds the
+ * dispatcher and stalls every other request. The authorizer's answer arrives on its own thread. A
+ * postback's body is read, and the postback answered, on a writer task. An admitted stream is then written by a task of the handler's writer executor whenever
+ * frames are queued for it; between frames it holds no thread. The JDK server's response streams
+ * block, so a task writing to a client that stopped reading holds its thread until the client reads
+ * again or is dropped.
  *
- * <p>A client that went away is noticed when a write to it fails, at the latest at the next
- * heartbeat. A client too slow for its pending-bytes bound is dropped: its writer is interrupted,
- * which breaks a write blocked on its socket.
+ * <p>The default writer executor makes a virtual thread per task on Java 21 and later. On Java 17
+ * it is a small pool of daemon platform threads named {@code fanout-jdkhttp-N}, about one per core,
+ * that starts another thread when a write stalls, so that a client that stopped reading holds one
+ * thread and delays no other client.
  *
- * <p>Note: with platform threads, each idle client costs a thread and its stack. Pass an executor
- * of virtual threads on Java 21 or later to serve many thousands of idle clients.
+ * <p>A client that went away is noticed when a write to it fails, at the latest at the second
+ * heartbeat after it left (the first write after a peer's close still succeeds). A client too slow for its pending-bytes bound is dropped: the thread writing to it, if
+ * any, is interrupted, which breaks a write blocked on its socket.
+ *
+ * <p>Note: the JDK server leaves Nagle's algorithm on unless the system property {@code
+ * sun.net.httpserver.nodelay} is {@code true} when the first server is created; without it, a frame
+ * written soon after another can wait for the client's delayed acknowledgement, tens of
+ * milliseconds.
  */
 public final class FanoutHttpHandler implements HttpHandler, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(FanoutHttpHandler.class);
+  /** A write that has not returned after this long is taken for a client that stopped reading. */
+  private static final long STALL_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
   private final Fanout fanout;
-  private final ExecutorService writers;
-  private final boolean ownsWriters;
+  private final Executor writers;
+  private final ExecutorService ownedPool;
+  private final Set<StreamWriter> open = ConcurrentHashMap.newKeySet();
+  private volatile boolean closed;
 
-  /** Serves {@code fanout} with a writer executor of the handler's own. */
+  /** Serves {@code fanout} with a writer executor of the handler's own; see the class notes. */
   public FanoutHttpHandler(Fanout fanout) {
-    this(fanout, new ThreadPoolExecutor(0, Integer.MAX_VALUE, 5, TimeUnit.SECONDS,
-        new SynchronousQueue<>(), daemonThreads()), true);
+    this.fanout = Objects.requireNonNull(fanout, "fanout");
+    Executor virtual = virtualThreads();
+    if (virtual != null) {
+      this.writers = virtual;
+      this.ownedPool = null;
+    } else {
+      int size = Math.max(2, Runtime.getRuntime().availableProcessors());
+      this.ownedPool = new WriterPool(size, STALL_NANOS);
+      this.writers = ownedPool;
+    }
   }
 
   /**
-   * Serves {@code fanout}, writing each stream on a thread of {@code writers}, which must be able to
-   * run one task per connected client at once. The handler does not shut it down.
+   * Serves {@code fanout}, writing streams with tasks of {@code writers}. A task runs while a
+   * stream has frames to write, so the executor needs no thread per client; but a task blocked on a
+   * client that stopped reading keeps its thread until the client is dropped, so a small fixed pool
+   * lets a few such clients delay the others. The handler does not shut {@code writers} down.
    */
   public FanoutHttpHandler(Fanout fanout, ExecutorService writers) {
-    this(fanout, writers, false);
-  }
-
-  private FanoutHttpHandler(Fanout fanout, ExecutorService writers, boolean ownsWriters) {
     this.fanout = Objects.requireNonNull(fanout, "fanout");
     this.writers = Objects.requireNonNull(writers, "writers");
-    this.ownsWriters = ownsWriters;
+    this.ownedPool = null;
   }
 
-  private static ThreadFactory daemonThreads() {
-    AtomicInteger count = new AtomicInteger();
-    return runnable -> {
-      Thread thread = new Thread(runnable, "fanout-jdkhttp-" + count.incrementAndGet());
-      thread.setDaemon(true);
-      return thread;
-    };
+  /**
+   * Starts a new virtual thread per task, or returns null before Java 21. The threads are not
+   * tracked, as {@code Executors.newVirtualThreadPerTaskExecutor()} tracks them in a concurrent
+   * set: that add and remove, once per write task, cost a broadcast more than a seventh of its CPU
+   * time. The handler ends the streams it writes itself when closed.
+   */
+  private static Executor virtualThreads() {
+    try {
+      Object builder = Thread.class.getMethod("ofVirtual").invoke(null);
+      ThreadFactory factory = (ThreadFactory)
+          Class.forName("java.lang.Thread$Builder").getMethod("factory").invoke(builder);
+      return task -> factory.newThread(task).start();
+    } catch (NoSuchMethodException e) {
+      return null;
+    } catch (InvocationTargetException e) {
+      // Java 19 and 20 have virtual threads only as a preview feature.
+      return null;
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("cannot create virtual threads", e);
+    }
   }
 
   @Override
@@ -94,7 +131,7 @@ public final class FanoutHttpHandler implements HttpHandler, AutoCloseable {
     StreamRequest request =
         StreamRequest.of(relativeTarget(exchange), exchange.getRequestHeaders(), remote(exchange));
     if (fanout.isPostback(request.target())) {
-      execute(exchange, () -> postback(exchange, method, request), null);
+      execute(exchange, () -> postback(exchange, method, request));
       return;
     }
     if (method.equals("OPTIONS")) {
@@ -111,19 +148,18 @@ public final class FanoutHttpHandler implements HttpHandler, AutoCloseable {
   }
 
   private void dispatch(HttpExchange exchange, Admission admission) {
-    Runnable onRejected = admission instanceof Admission.Admitted admitted
-        ? admitted.stream()::close
-        : null;
-    execute(exchange, () -> serve(exchange, admission), onRejected);
+    if (admission instanceof Admission.Admitted admitted) {
+      new StreamWriter(exchange, admitted.stream()).start();
+      return;
+    }
+    Refusal refusal = ((Admission.Refused) admission).refusal();
+    execute(exchange, () -> refuse(exchange, refusal));
   }
 
-  private void execute(HttpExchange exchange, Runnable task, Runnable onRejected) {
+  private void execute(HttpExchange exchange, Runnable task) {
     try {
       writers.execute(task);
     } catch (RejectedExecutionException e) {
-      if (onRejected != null) {
-        onRejected.run();
-      }
       exchange.close();
     }
   }
@@ -138,25 +174,44 @@ public final class FanoutHttpHandler implements HttpHandler, AutoCloseable {
     }
   }
 
-  private void serve(HttpExchange exchange, Admission admission) {
+  private static void refuse(HttpExchange exchange, Refusal refusal) {
     try (exchange) {
-      if (admission instanceof Admission.Admitted admitted) {
-        stream(exchange, admitted.stream());
-      } else {
-        send(exchange, ((Admission.Refused) admission).refusal());
-      }
+      send(exchange, refusal);
     } catch (IOException e) {
       log.debug("Writing to {} failed", exchange.getRemoteAddress(), e);
     }
   }
 
-  /** The raw target after the context path: undecoded path, then the raw query if any. */
+  /**
+   * The raw target after the context path, starting with {@code /}: undecoded path, then the raw
+   * query if any. The JDK server reads the request line as ISO-8859-1, so a client's raw UTF-8
+   * arrives as one character per byte; such a target is read back as the UTF-8 it was.
+   */
   static String relativeTarget(HttpExchange exchange) {
     URI uri = exchange.getRequestURI();
     String path = uri.getRawPath() == null ? "" : uri.getRawPath();
     String context = exchange.getHttpContext().getPath();
+    if (context.endsWith("/")) {
+      context = context.substring(0, context.length() - 1);
+    }
     String relative = path.startsWith(context) ? path.substring(context.length()) : path;
-    return uri.getRawQuery() == null ? relative : relative + "?" + uri.getRawQuery();
+    String target = uri.getRawQuery() == null ? relative : relative + "?" + uri.getRawQuery();
+    return asUtf8(target);
+  }
+
+  private static String asUtf8(String latin1) {
+    if (latin1.chars().allMatch(c -> c < 0x80)) {
+      return latin1;
+    }
+    byte[] bytes = latin1.getBytes(StandardCharsets.ISO_8859_1);
+    CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT);
+    try {
+      return utf8.decode(ByteBuffer.wrap(bytes)).toString();
+    } catch (CharacterCodingException notUtf8) {
+      return latin1;
+    }
   }
 
   private static String remote(HttpExchange exchange) {
@@ -177,62 +232,149 @@ public final class FanoutHttpHandler implements HttpHandler, AutoCloseable {
     exchange.close();
   }
 
-  private static void stream(HttpExchange exchange, ClientStream stream) throws IOException {
-    Headers headers = exchange.getResponseHeaders();
-    headers.set("Content-Type", stream.contentType());
-    for (Map.Entry<String, String> header : stream.responseHeaders().entrySet()) {
-      headers.put(header.getKey(), List.of(header.getValue()));
+  /**
+   * Ends every stream the handler still writes, and stops the writer threads if the handler made
+   * them; an executor passed to the constructor is left running. Close the {@link Fanout} first
+   * to let streams end cleanly.
+   */
+  @Override
+  public void close() {
+    closed = true;
+    for (StreamWriter writer : open) {
+      writer.cutOff();
     }
-
-    WriterThread writer = new WriterThread(Thread.currentThread());
-    stream.onAbort(writer::interrupt);
-    try {
-      exchange.sendResponseHeaders(200, 0);
-      OutputStream out = exchange.getResponseBody();
-      out.flush();
-      for (byte[] frame = stream.take(); frame != null; frame = stream.take()) {
-        out.write(frame);
-        for (frame = stream.poll(); frame != null; frame = stream.poll()) {
-          out.write(frame);
-        }
-        out.flush();
-      }
-    } catch (InterruptedException e) {
-      log.debug("Writer of {} interrupted", stream);
-    } finally {
-      stream.close();
-      writer.release();
+    if (ownedPool != null) {
+      // Not shutdownNow: an interrupt would cut off the last chunk of a stream ending cleanly.
+      ownedPool.shutdown();
     }
   }
 
   /**
-   * Shuts down the writer executor if the handler made it, which ends every stream it writes.
-   * Close the {@link Fanout} first to let streams end cleanly.
+   * Writes one stream: its headers first, then its frames whenever some are queued, one task at a
+   * time. A wake-up while a task runs makes that task look again rather than start another, so
+   * the exchange is only ever written by one thread.
    */
-  @Override
-  public void close() {
-    if (ownsWriters) {
-      writers.shutdownNow();
-    }
-  }
+  private final class StreamWriter implements Runnable {
+    private final HttpExchange exchange;
+    private final ClientStream stream;
+    private final AtomicInteger wakeups = new AtomicInteger();
+    private OutputStream out;
+    private boolean ended;
+    private Thread writing;
 
-  /** The thread writing one stream, interrupted only while it still writes that stream. */
-  private static final class WriterThread {
-    private Thread thread;
-
-    WriterThread(Thread thread) {
-      this.thread = thread;
+    StreamWriter(HttpExchange exchange, ClientStream stream) {
+      this.exchange = exchange;
+      this.stream = stream;
     }
 
-    synchronized void interrupt() {
-      if (thread != null) {
-        thread.interrupt();
+    void start() {
+      open.add(this);
+      stream.onAbort(this::interrupt);
+      stream.onAvailable(this::wake);
+      wake();
+    }
+
+    private void wake() {
+      if (wakeups.getAndIncrement() != 0) {
+        return;
+      }
+      try {
+        if (closed) {
+          throw new RejectedExecutionException("handler closed");
+        }
+        writers.execute(this);
+      } catch (RejectedExecutionException e) {
+        // No task runs, and as the count stays up, none ever will: the exchange is ours.
+        open.remove(this);
+        stream.close();
+        exchange.close();
       }
     }
 
-    synchronized void release() {
-      thread = null;
-      Thread.interrupted();
+    /**
+     * Ends the stream now, on the handler's close: a write in progress is broken off, so the client
+     * may see the connection close rather than the last chunk.
+     */
+    void cutOff() {
+      interrupt();
+      stream.close();
+    }
+
+    @Override
+    public void run() {
+      enter();
+      try {
+        int seen = wakeups.get();
+        while (!ended) {
+          write();
+          int left = wakeups.addAndGet(-seen);
+          if (left == 0) {
+            return;
+          }
+          seen = left;
+        }
+      } finally {
+        leave();
+      }
+    }
+
+    /** Writes what is queued, or ends the response if the stream is finished. */
+    private void write() {
+      try {
+        if (out == null) {
+          sendHeaders();
+        }
+        boolean wrote = false;
+        for (byte[] frame = stream.poll(); frame != null; frame = stream.poll()) {
+          out.write(frame);
+          wrote = true;
+        }
+        if (wrote) {
+          out.flush();
+        }
+        if (stream.isFinished()) {
+          end();
+        }
+      } catch (IOException e) {
+        log.debug("Writing to {} failed", exchange.getRemoteAddress(), e);
+        end();
+      }
+    }
+
+    private void sendHeaders() throws IOException {
+      Headers headers = exchange.getResponseHeaders();
+      headers.set("Content-Type", stream.contentType());
+      for (Map.Entry<String, String> header : stream.responseHeaders().entrySet()) {
+        headers.put(header.getKey(), List.of(header.getValue()));
+      }
+      exchange.sendResponseHeaders(200, 0);
+      out = exchange.getResponseBody();
+      out.flush();
+    }
+
+    private void end() {
+      ended = true;
+      open.remove(this);
+      stream.close();
+      exchange.close();
+    }
+
+    private synchronized void enter() {
+      writing = Thread.currentThread();
+    }
+
+    private synchronized void leave() {
+      writing = null;
+      if (Thread.currentThread().isInterrupted()) {
+        Thread.interrupted();
+      }
+    }
+
+    /** Breaks a write blocked on the socket of a client the library dropped. */
+    private synchronized void interrupt() {
+      if (writing != null) {
+        writing.interrupt();
+      }
     }
   }
 }

@@ -1,0 +1,44 @@
+package io.github.lpfanout.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Starts the benchmark as the README's command does, at a size that takes seconds: the baseline
+ * and the JDK transport each serve a few clients one step of broadcast, and both are measured.
+ */
+class BenchSmokeTest {
+
+  @Test
+  @Timeout(60)
+  void theHarnessMeasuresTheBaselineAndTheJdkTransport(@TempDir Path logs) throws Exception {
+    BenchOptions options = BenchOptions.parse(new String[] {
+        "--workloads=broadcast", "--clients=20", "--steps=1000", "--step-seconds=1",
+        "--warmup-seconds=0.3", "--log-dir=" + logs, "--max-minutes=2"});
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+
+    List<Results> results =
+        FanoutBench.run(options, new PrintStream(printed, true, StandardCharsets.UTF_8));
+
+    String output = printed.toString(StandardCharsets.UTF_8);
+    assertEquals(List.of("baseline", "jdk"), results.stream().map(r -> r.server).toList(), output);
+    for (Results result : results) {
+      assertNull(result.error, output);
+      assertEquals(20, result.established, output);
+      assertEquals(1, result.steps.size(), output);
+      assertTrue(result.steps.get(0).delivered() > 0, output);
+      assertTrue(result.steps.get(0).latency().getTotalCount() > 0, output);
+    }
+    assertTrue(output.contains("== broadcast: 20 sse clients on one URL"), output);
+  }
+}
