@@ -871,8 +871,12 @@ public abstract class TransportConformanceTest {
     assertEquals(0, fanout.registry().pollerCount());
     assertEquals(0, fanout.clientCount());
     assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(5));
-    Await.until("the library's threads stopped", Duration.ofSeconds(5),
-        () -> libraryThreadsStartedSince(before).isEmpty());
+    try {
+      Await.until("the library's threads stopped", Duration.ofSeconds(5),
+          () -> libraryThreadsStartedSince(before).isEmpty());
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + ": " + libraryThreadsStartedSince(before));
+    }
   }
 
   /** Threads alive now, not alive in {@code before}, that the library names as its own. */

@@ -84,9 +84,12 @@ final class WriterPool extends AbstractExecutorService {
     }
   }
 
-  /** Lets running tasks finish; idle threads end at once. */
+  /**
+   * Lets running tasks finish; idle threads end at once. Holds the lock that starting workers
+   * takes, so that no worker starts unseen by the wake-ups queued here.
+   */
   @Override
-  public void shutdown() {
+  public synchronized void shutdown() {
     shutdown = true;
     monitor.interrupt();
     for (int i = 0; i < workers.size(); i++) {
