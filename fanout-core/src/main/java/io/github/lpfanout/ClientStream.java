@@ -222,17 +222,13 @@ public final class ClientStream implements Subscriber {
 
   @Override
   public void onMessage(UpstreamUrl url, Message message) {
-    byte[] frame = message.frame(encoder, url.spelling());
-    if (offer(frame)) {
-      counters.messagesDelivered.increment();
-      counters.bytesDelivered.add(frame.length);
-    }
+    offer(message.frame(encoder, url.spelling()), true);
   }
 
   /** Queues a heartbeat if nothing was queued for {@code intervalNanos}. */
   void heartbeatIfIdle(long nowNanos, long intervalNanos) {
     if (nowNanos - lastFrameNanos >= intervalNanos) {
-      offer(encoder.heartbeat());
+      offer(encoder.heartbeat(), false);
     }
   }
 
@@ -274,8 +270,11 @@ public final class ClientStream implements Subscriber {
     end(true);
   }
 
-  /** Queues {@code frame}, or drops the client if it would pass the bound; true if queued. */
-  private boolean offer(byte[] frame) {
+  /**
+   * Queues {@code frame}, or drops the client if it would pass the bound; true if queued. A
+   * message's frame is counted before any writer can see it.
+   */
+  private boolean offer(byte[] frame, boolean message) {
     Runnable wake = null;
     long overflow = 0;
     lock.lock();
@@ -289,6 +288,10 @@ public final class ClientStream implements Subscriber {
       } else {
         queue.add(frame);
         pendingBytes += frame.length;
+        if (message) {
+          counters.messagesDelivered.increment();
+          counters.bytesDelivered.add(frame.length);
+        }
         lastFrameNanos = System.nanoTime();
         changed.signalAll();
         wake = takeWakeup();
