@@ -1,5 +1,7 @@
 package io.github.lpfanout.servlet;
 
+import io.github.lpfanout.Fanout;
+import io.github.lpfanout.conformance.TransportConformanceTest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -29,6 +31,28 @@ abstract class EmbeddedContainer implements AutoCloseable {
 
     EmbeddedContainer start(Mount mount) throws Exception {
       return this == TOMCAT ? new TomcatContainer(mount) : new JettyContainer(mount);
+    }
+
+    /**
+     * Serves {@code fanout} with a {@link FanoutServlet} in {@code contextPath} at {@code mapping},
+     * as the conformance suite mounts a transport: closing closes the fanout, then the container.
+     */
+    TransportConformanceTest.Mount serve(Fanout fanout, String contextPath, String mapping)
+        throws Exception {
+      EmbeddedContainer container =
+          start(Mount.of(contextPath, mapping, new FanoutServlet(fanout)));
+      return new TransportConformanceTest.Mount() {
+        @Override
+        public String baseUrl() {
+          return container.base();
+        }
+
+        @Override
+        public void close() throws Exception {
+          fanout.close();
+          container.close();
+        }
+      };
     }
   }
 

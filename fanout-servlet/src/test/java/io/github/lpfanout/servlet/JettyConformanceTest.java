@@ -11,19 +11,6 @@ class JettyConformanceTest extends TransportConformanceTest {
 
   @Override
   protected Mount mount(Fanout fanout) throws Exception {
-    EmbeddedContainer container = EmbeddedContainer.Kind.JETTY
-        .start(EmbeddedContainer.Mount.of("", "/*", new FanoutServlet(fanout)));
-    return new Mount() {
-      @Override
-      public String baseUrl() {
-        return container.base();
-      }
-
-      @Override
-      public void close() throws Exception {
-        fanout.close();
-        container.close();
-      }
-    };
+    return EmbeddedContainer.Kind.JETTY.serve(fanout, "", "/*");
   }
 }

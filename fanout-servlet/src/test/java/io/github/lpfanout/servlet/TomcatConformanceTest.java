@@ -11,19 +11,6 @@ class TomcatConformanceTest extends TransportConformanceTest {
 
   @Override
   protected Mount mount(Fanout fanout) throws Exception {
-    EmbeddedContainer container = EmbeddedContainer.Kind.TOMCAT
-        .start(EmbeddedContainer.Mount.of("/app", "/fanout/*", new FanoutServlet(fanout)));
-    return new Mount() {
-      @Override
-      public String baseUrl() {
-        return container.base();
-      }
-
-      @Override
-      public void close() throws Exception {
-        fanout.close();
-        container.close();
-      }
-    };
+    return EmbeddedContainer.Kind.TOMCAT.serve(fanout, "/app", "/fanout/*");
   }
 }
