@@ -81,7 +81,8 @@ record BenchOptions(
     Flags flags = new Flags(args, Set.of("workloads", "transports", "no-baseline", "clients",
         "steps", "binary-steps", "step-seconds", "warmup-seconds", "p99-limit-ms", "body-bytes",
         "binary-body-bytes", "spread-clients", "spread-urls", "spread-urls-per-client",
-        "spread-rate", "spread-seconds", "idle-clients", "idle-seconds", "client-threads", "connect-window", "warmup-clients", "heartbeat-ms",
+        "spread-rate", "spread-seconds", "idle-clients", "idle-seconds", "client-threads",
+        "connect-window", "warmup-clients", "heartbeat-ms",
         "server-java", "server-jvm-args", "writers", "baseline-threads", "jfr", "log-dir",
         "max-minutes", "help"));
     String jfr = flags.string("jfr", null);

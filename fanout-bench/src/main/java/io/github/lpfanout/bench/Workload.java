@@ -53,7 +53,8 @@ record Workload(String kind, boolean sse, int clients, int topics, int topicsPer
   String title() {
     String format = sse ? "sse" : "bin";
     return switch (kind) {
-      case "spread" -> String.format("spread: %,d %s clients, each on %d of %,d URLs, %,d-byte bodies",
+      case "spread" -> String.format(
+          "spread: %,d %s clients, each on %d of %,d URLs, %,d-byte bodies",
           clients, format, topicsPerClient, topics, bodyBytes);
       case "idle" -> String.format("idle: %,d %s clients, no messages", clients, format);
       default -> String.format("%s: %,d %s clients on one URL, %,d-byte bodies", kind, clients,

@@ -10,8 +10,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class FrameReaderTest {
-  private static final byte[] CHUNKED_HEAD = ("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-      + "Transfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] CHUNKED_HEAD =
+      ("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII);
 
   @Test
   void sseFramesAreReadWhereverTheBytesAreSplit() {
