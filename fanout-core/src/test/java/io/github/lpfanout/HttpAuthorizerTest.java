@@ -342,6 +342,18 @@ class HttpAuthorizerTest {
   }
 
   @Test
+  void xForwardedForIsForwardedEvenWhenTheClientAddressIsUnknown() throws Exception {
+    authorizer = authorizer().build();
+    authServer.enqueue(new MockResponse.Builder().code(200).build());
+
+    decide(StreamRequest.of("/sse/http://a.example/",
+        Map.of("X-Forwarded-For", List.of("198.51.100.4")), null));
+
+    Headers headers = authServer.takeRequest(5, TimeUnit.SECONDS).getHeaders();
+    assertEquals("198.51.100.4", headers.get("X-Forwarded-For"));
+  }
+
+  @Test
   void xForwardedForGainsTheClientAddress() throws Exception {
     authorizer = authorizer().build();
     authServer.enqueue(new MockResponse.Builder().code(200).build());
