@@ -161,8 +161,21 @@ final class HeadlessChromium implements AutoCloseable {
     }
     client.dispatcher().executorService().shutdown();
     client.connectionPool().evictAll();
-    try (Stream<Path> files = Files.walk(profile)) {
-      files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+    deleteProfile();
+  }
+
+  /**
+   * Deletes the browser's profile, best effort: Chromium's helper processes may still write or
+   * remove files in it for a moment after the browser exits, so a walk that trips on one is simply
+   * walked again.
+   */
+  private void deleteProfile() {
+    for (int attempt = 0; attempt < 5 && Files.exists(profile); attempt++) {
+      try (Stream<Path> files = Files.walk(profile)) {
+        files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+      } catch (IOException | java.io.UncheckedIOException changedMeanwhile) {
+        // Walk again.
+      }
     }
   }
 }
