@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -28,28 +27,6 @@ final class DemoClockServlet extends HttpServlet {
 
   DemoClockServlet(ScheduledExecutorService timer) {
     this.timer = timer;
-  }
-
-  /** A timer of one daemon thread for the clock; the caller stops it with {@link #stop}. */
-  static ScheduledExecutorService newTimer() {
-    return Executors.newSingleThreadScheduledExecutor(runnable -> {
-      Thread thread = new Thread(runnable, "fanout-demo-clock");
-      thread.setDaemon(true);
-      return thread;
-    });
-  }
-
-  /**
-   * Stops {@code timer} and waits briefly for its thread to end, so that a container checking for
-   * threads left behind by the application finds none.
-   */
-  static void stop(ScheduledExecutorService timer) {
-    timer.shutdownNow();
-    try {
-      timer.awaitTermination(1, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 
   @Override

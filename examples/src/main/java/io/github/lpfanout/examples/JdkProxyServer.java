@@ -70,11 +70,7 @@ final class JdkProxyServer implements ProxyServer {
     server.createContext(StatsEndpoint.PATH, stats.handler());
     ScheduledExecutorService timer = null;
     if (demo) {
-      timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
-        Thread thread = new Thread(runnable, "fanout-demo-clock");
-        thread.setDaemon(true);
-        return thread;
-      });
+      timer = DemoClock.newTimer();
       server.createContext("/demo/clock", new DemoClock(timer));
     }
     server.start();
@@ -93,7 +89,7 @@ final class JdkProxyServer implements ProxyServer {
     server.stop(0);
     requests.shutdownNow();
     if (demoTimer != null) {
-      demoTimer.shutdownNow();
+      DemoClock.stop(demoTimer);
     }
   }
 }

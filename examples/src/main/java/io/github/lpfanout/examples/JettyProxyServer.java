@@ -59,7 +59,7 @@ final class JettyProxyServer implements ProxyServer {
     context.addServlet(new ServletHolder("stats", stats.servlet()), StatsEndpoint.PATH);
     ScheduledExecutorService timer = null;
     if (demo) {
-      timer = DemoClockServlet.newTimer();
+      timer = DemoClock.newTimer();
       ServletHolder clock = new ServletHolder("demo-clock", new DemoClockServlet(timer));
       clock.setAsyncSupported(true);
       context.addServlet(clock, "/demo/clock");
@@ -84,7 +84,7 @@ final class JettyProxyServer implements ProxyServer {
   @Override
   public void close() {
     if (demoTimer != null) {
-      DemoClockServlet.stop(demoTimer);
+      DemoClock.stop(demoTimer);
     }
     try {
       server.stop();

@@ -95,7 +95,7 @@ final class TomcatProxyServer implements ProxyServer {
     context.addServletMappingDecoded(StatsEndpoint.PATH, "stats");
     ScheduledExecutorService timer = null;
     if (demo) {
-      timer = DemoClockServlet.newTimer();
+      timer = DemoClock.newTimer();
       Wrapper clock = Tomcat.addServlet(context, "demo-clock", new DemoClockServlet(timer));
       clock.setAsyncSupported(true);
       context.addServletMappingDecoded("/demo/clock", "demo-clock");
@@ -135,7 +135,7 @@ final class TomcatProxyServer implements ProxyServer {
   @Override
   public void close() {
     if (demoTimer != null) {
-      DemoClockServlet.stop(demoTimer);
+      DemoClock.stop(demoTimer);
     }
     try {
       tomcat.stop();
