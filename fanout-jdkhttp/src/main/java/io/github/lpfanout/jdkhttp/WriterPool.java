@@ -92,7 +92,9 @@ final class WriterPool extends AbstractExecutorService {
   public synchronized void shutdown() {
     shutdown = true;
     monitor.interrupt();
-    for (int i = 0; i < workers.size(); i++) {
+    // Counted once: workers that take a wake-up leave the set while this loop runs.
+    int wakeUps = workers.size();
+    for (int i = 0; i < wakeUps; i++) {
       tasks.add(() -> { });
     }
   }
