@@ -23,7 +23,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>It lives in the core's package because {@link Topic} and the {@link ClientStream}
  * constructor are the library's internals. Each operation checks that every client was handed the
- * very same frame array, and fails if not; with {@code -prof gc}, the allocation per operation
+ * very same frame, and fails if not; with {@code -prof gc}, the allocation per operation
  * stays that of one frame however many subscribers there are: no per-client encoding, no
  * per-client copy of the body.
  */
@@ -69,7 +69,7 @@ public class BroadcastBenchmark {
 
   /** Delivers a new message to every subscriber and drains every queue; returns the frame. */
   @Benchmark
-  public byte[] broadcast() {
+  public Frame broadcast() {
     topic.deliver(new Message(URL, body, "text/plain"));
     return drain(streams);
   }
@@ -80,10 +80,10 @@ public class BroadcastBenchmark {
    *
    * @throws IllegalStateException if a client got a frame of its own
    */
-  static byte[] drain(List<ClientStream> streams) {
-    byte[] shared = null;
+  static Frame drain(List<ClientStream> streams) {
+    Frame shared = null;
     for (ClientStream stream : streams) {
-      byte[] frame = stream.poll();
+      Frame frame = stream.poll();
       if (shared == null) {
         shared = frame;
       } else if (frame != shared) {

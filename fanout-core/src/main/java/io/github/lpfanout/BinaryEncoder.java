@@ -21,15 +21,19 @@ final class BinaryEncoder implements FrameEncoder {
     return "application/octet-stream";
   }
 
+  /** The message's own body: the binary format sends it as it is, so no copy is made. */
   @Override
-  public byte[] encode(String spelling, Message message) {
+  public byte[] encodeBody(Message message) {
+    return message.body();
+  }
+
+  @Override
+  public byte[] encodeHead(String spelling, Message message) {
     byte[] url = spelling.getBytes(StandardCharsets.UTF_8);
-    byte[] body = message.body();
-    return ByteBuffer.allocate(url.length + 1 + 4 + body.length)
+    return ByteBuffer.allocate(url.length + 1 + 4)
         .put(url)
         .put((byte) '\n')
-        .putInt(body.length)
-        .put(body)
+        .putInt(message.body().length)
         .array();
   }
 

@@ -56,7 +56,7 @@ public final class ClientStream implements Subscriber {
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
 
-  private final ArrayDeque<byte[]> queue = new ArrayDeque<>();
+  private final ArrayDeque<Frame> queue = new ArrayDeque<>();
   private long pendingBytes;
   private State state = State.OPEN;
   private boolean writerWaiting;
@@ -74,18 +74,18 @@ public final class ClientStream implements Subscriber {
       String client,
       long maxPendingBytes,
       Consumer<ClientStream> onEnd) {
-    this(encoder, Map.of(), new byte[0], urls, client, maxPendingBytes, new Counters(), onEnd);
+    this(encoder, Map.of(), null, urls, client, maxPendingBytes, new Counters(), onEnd);
   }
 
   /**
    * @param headers response headers besides the encoder's, such as CORS headers
-   * @param opening bytes queued before any frame, such as the encoder's opening; may be empty
+   * @param opening the frame queued before any other, such as the encoder's opening; may be null
    * @param counters where deliveries and drops are counted
    */
   ClientStream(
       FrameEncoder encoder,
       Map<String, String> headers,
-      byte[] opening,
+      Frame opening,
       List<UpstreamUrl> urls,
       String client,
       long maxPendingBytes,
@@ -100,9 +100,9 @@ public final class ClientStream implements Subscriber {
     this.client = client;
     this.maxPendingBytes = maxPendingBytes;
     this.onEnd = onEnd;
-    if (opening.length > 0) {
+    if (opening != null) {
       queue.add(opening);
-      pendingBytes = opening.length;
+      pendingBytes = opening.length();
     }
   }
 
@@ -137,16 +137,16 @@ public final class ClientStream implements Subscriber {
   }
 
   /**
-   * Returns the next frame without waiting, or null if there is none now. The array must not be
-   * modified: other clients share it.
+   * Returns the next frame without waiting, or null if there is none now. Its arrays must not be
+   * modified: other clients share them.
    */
-  public byte[] poll() {
+  public Frame poll() {
     boolean finishedNow;
     lock.lock();
     try {
-      byte[] frame = queue.poll();
+      Frame frame = queue.poll();
       if (frame != null) {
-        pendingBytes -= frame.length;
+        pendingBytes -= frame.length();
         return frame;
       }
       writerWaiting = true;
@@ -167,7 +167,7 @@ public final class ClientStream implements Subscriber {
    *
    * @throws InterruptedException if the thread is interrupted while it waits
    */
-  public byte[] take() throws InterruptedException {
+  public Frame take() throws InterruptedException {
     lock.lock();
     try {
       while (queue.isEmpty() && state == State.OPEN) {
@@ -228,7 +228,7 @@ public final class ClientStream implements Subscriber {
   /** Queues a heartbeat if nothing was queued for {@code intervalNanos}. */
   void heartbeatIfIdle(long nowNanos, long intervalNanos) {
     if (nowNanos - lastFrameNanos >= intervalNanos) {
-      offer(encoder.heartbeat(), false);
+      offer(Frame.of(encoder.heartbeat()), false);
     }
   }
 
@@ -274,7 +274,7 @@ public final class ClientStream implements Subscriber {
    * Queues {@code frame}, or drops the client if it would pass the bound; true if queued. A
    * message's frame is counted before any writer can see it.
    */
-  private boolean offer(byte[] frame, boolean message) {
+  private boolean offer(Frame frame, boolean message) {
     Runnable wake = null;
     long overflow = 0;
     lock.lock();
@@ -282,15 +282,16 @@ public final class ClientStream implements Subscriber {
       if (state != State.OPEN || dropped) {
         return false;
       }
-      if (!queue.isEmpty() && pendingBytes + frame.length > maxPendingBytes) {
-        overflow = pendingBytes + frame.length;
+      int length = frame.length();
+      if (!queue.isEmpty() && pendingBytes + length > maxPendingBytes) {
+        overflow = pendingBytes + length;
         dropped = true;
       } else {
         queue.add(frame);
-        pendingBytes += frame.length;
+        pendingBytes += length;
         if (message) {
           counters.messagesDelivered.increment();
-          counters.bytesDelivered.add(frame.length);
+          counters.bytesDelivered.add(length);
         }
         lastFrameNanos = System.nanoTime();
         changed.signalAll();

@@ -325,9 +325,9 @@ public final class Fanout implements AutoCloseable {
    * has a frame to write at once, so the response headers reach the client when it is admitted,
    * not with the first message, which may be long in coming.
    */
-  private byte[] firstFrame(FrameEncoder encoder) {
+  private Frame firstFrame(FrameEncoder encoder) {
     byte[] opening = encoder.opening(retry);
-    return opening.length > 0 ? opening : encoder.heartbeat();
+    return Frame.of(opening.length > 0 ? opening : encoder.heartbeat());
   }
 
   private boolean reserveClient() {

@@ -7,9 +7,11 @@ import java.util.Map;
  * Turns messages into the bytes of one streaming format.
  *
  * <p>A format is chosen by the first segment of the request path ({@code /sse/...}, {@code
- * /bin/...}). Implementations must be thread-safe and stateless per client: {@link #encode} is
- * called once per message and URL spelling, and the result is written to every client that shares
- * them.
+ * /bin/...}). Implementations must be thread-safe and stateless per client. A message's frame is
+ * encoded in two parts: {@link #encodeBody} once per message, shared by every spelling of its URL,
+ * and {@link #encodeHead} once per message and spelling; the {@link Frame} they make is written to
+ * every client that shares the message and the spelling. Put everything that does not depend on
+ * the spelling in the body, since only the body is held once however many spellings a URL has.
  */
 public interface FrameEncoder {
 
@@ -43,8 +45,22 @@ public interface FrameEncoder {
     return Map.of();
   }
 
-  /** Encodes one message for one URL spelling. */
-  byte[] encode(String spelling, Message message);
+  /**
+   * Encodes the part of {@code message}'s frame that comes after the head and is the same for every
+   * spelling of its URL. May return the message's own body array, which is not copied.
+   */
+  byte[] encodeBody(Message message);
+
+  /** Encodes the part of {@code message}'s frame that comes first and names {@code spelling}. */
+  byte[] encodeHead(String spelling, Message message);
+
+  /**
+   * Encodes one message for one URL spelling, both parts at once. The library does not call this:
+   * it caches the body and calls the two methods above.
+   */
+  default Frame encode(String spelling, Message message) {
+    return Frame.of(encodeHead(spelling, message), encodeBody(message));
+  }
 
   /**
    * The bytes every stream in this format starts with, before its first frame; empty by default.

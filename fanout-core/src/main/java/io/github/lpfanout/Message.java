@@ -13,17 +13,17 @@ import okhttp3.MediaType;
  * made with the public constructor has none until a registry delivers it, which it does as a copy
  * with the id.
  *
- * <p>A message caches its encoded frames: each encoder encodes it once per URL spelling, and every
- * client that shares the encoder and the spelling is handed the same byte array. The id is part of
- * the message, so the cache holds for frames that carry it. Thread-safe.
+ * <p>A message caches its encoded frames: each encoder encodes its body once, and its head once per
+ * URL spelling, and every client that shares the encoder and the spelling is handed the same
+ * {@link Frame}. The frames of different spellings share the one body. The id is part of the
+ * message, so the cache holds for frames that carry it. Thread-safe.
  */
 public final class Message {
   private final String canonicalUrl;
   private final byte[] body;
   private final String contentType;
   private final MessageId id;
-  private final ConcurrentHashMap<FrameEncoder, ConcurrentHashMap<String, byte[]>> frames =
-      new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<FrameEncoder, Encoded> frames = new ConcurrentHashMap<>();
 
   /**
    * Creates a message. The body array is owned by the message from here on: the caller must not
@@ -78,19 +78,32 @@ public final class Message {
 
   /**
    * Returns this message encoded by {@code encoder} for {@code spelling}, encoding it on the first
-   * call and returning the same array afterwards. The array must not be modified.
+   * call and returning the same frame afterwards.
    */
-  public byte[] frame(FrameEncoder encoder, String spelling) {
+  public Frame frame(FrameEncoder encoder, String spelling) {
     // Called once per client for every message: a frame already encoded is found without
     // allocating, and only a miss pays for a lambda.
-    ConcurrentHashMap<String, byte[]> bySpelling = frames.get(encoder);
-    if (bySpelling == null) {
-      bySpelling = frames.computeIfAbsent(encoder, key -> new ConcurrentHashMap<>(4));
+    Encoded encoded = frames.get(encoder);
+    if (encoded == null) {
+      encoded = frames.computeIfAbsent(encoder, key -> new Encoded(key.encodeBody(this)));
     }
-    byte[] frame = bySpelling.get(spelling);
-    return frame != null
-        ? frame
-        : bySpelling.computeIfAbsent(spelling, key -> encoder.encode(key, this));
+    Frame frame = encoded.bySpelling.get(spelling);
+    if (frame != null) {
+      return frame;
+    }
+    byte[] body = encoded.body;
+    return encoded.bySpelling.computeIfAbsent(
+        spelling, key -> Frame.of(encoder.encodeHead(key, this), body));
+  }
+
+  /** One encoder's shared body and its frames by spelling. */
+  private static final class Encoded {
+    final byte[] body;
+    final ConcurrentHashMap<String, Frame> bySpelling = new ConcurrentHashMap<>(4);
+
+    Encoded(byte[] body) {
+      this.body = body;
+    }
   }
 
   @Override

@@ -44,19 +44,27 @@ final class SseEncoder implements FrameEncoder {
     return HEADERS;
   }
 
+  /** The {@code id:} and {@code event:} lines. */
   @Override
-  public byte[] encode(String spelling, Message message) {
-    String body = new String(message.body(), message.charset());
-    ByteArrayOutputStream out = new ByteArrayOutputStream(body.length() + spelling.length() + 64);
+  public byte[] encodeHead(String spelling, Message message) {
+    byte[] event = spelling.getBytes(StandardCharsets.UTF_8);
+    ByteArrayOutputStream out = new ByteArrayOutputStream(event.length + 48);
     if (message.id() != null) {
       out.writeBytes(ID);
       out.writeBytes(message.id().toString().getBytes(StandardCharsets.US_ASCII));
       out.write('\n');
     }
     out.writeBytes(EVENT);
-    out.writeBytes(spelling.getBytes(StandardCharsets.UTF_8));
+    out.writeBytes(event);
     out.write('\n');
+    return out.toByteArray();
+  }
 
+  /** One {@code data:} line per line of the body, and the blank line that ends the event. */
+  @Override
+  public byte[] encodeBody(Message message) {
+    String body = new String(message.body(), message.charset());
+    ByteArrayOutputStream out = new ByteArrayOutputStream(body.length() + 64);
     int lineStart = 0;
     for (int i = 0; i < body.length(); i++) {
       char c = body.charAt(i);

@@ -79,7 +79,8 @@ class ClientStreamTest {
 
     stream.onMessage(upper, message);
 
-    assertArrayEquals(bin.encode(upper.spelling(), message), stream.poll());
+    assertArrayEquals(
+        bin.encode(upper.spelling(), message).toByteArray(), stream.poll().toByteArray());
   }
 
   @Test
@@ -157,7 +158,7 @@ class ClientStreamTest {
     assertNull(stream.poll(), "not idle long enough yet");
 
     stream.heartbeatIfIdle(System.nanoTime() + interval, interval);
-    assertArrayEquals(bin.heartbeat(), stream.poll());
+    assertArrayEquals(bin.heartbeat(), stream.poll().toByteArray());
 
     stream.heartbeatIfIdle(System.nanoTime() + interval / 2, interval);
     assertNull(stream.poll(), "the heartbeat counts as activity");
@@ -272,7 +273,7 @@ class ClientStreamTest {
   @Test
   void takeBlocksUntilAFrameArrives() throws Exception {
     ClientStream stream = stream(1 << 20);
-    Future<byte[]> taken = writers.submit(stream::take);
+    Future<Frame> taken = writers.submit(stream::take);
     assertThrows(TimeoutException.class, () -> taken.get(200, TimeUnit.MILLISECONDS));
 
     stream.onMessage(url, message("awaited"));
@@ -283,7 +284,7 @@ class ClientStreamTest {
   @Test
   void takeReturnsNullWhenTheStreamIsClosed() throws Exception {
     ClientStream stream = stream(1 << 20);
-    Future<byte[]> taken = writers.submit(stream::take);
+    Future<Frame> taken = writers.submit(stream::take);
     assertThrows(TimeoutException.class, () -> taken.get(100, TimeUnit.MILLISECONDS));
 
     stream.close();
@@ -318,7 +319,7 @@ class ClientStreamTest {
     int perPoller = 500;
     Future<List<String>> written = writers.submit(() -> {
       List<String> bodies = new ArrayList<>();
-      for (byte[] frame = stream.take(); frame != null; frame = stream.take()) {
+      for (Frame frame = stream.take(); frame != null; frame = stream.take()) {
         bodies.add(bodyOf(frame));
       }
       return bodies;
@@ -489,8 +490,8 @@ class ClientStreamTest {
   }
 
   /** The body of a binary frame. */
-  private static String bodyOf(byte[] frame) {
-    ByteBuffer buffer = ByteBuffer.wrap(frame);
+  private static String bodyOf(Frame frame) {
+    ByteBuffer buffer = ByteBuffer.wrap(frame.toByteArray());
     while (buffer.get() != '\n') {
       // skip the URL
     }

@@ -65,7 +65,7 @@ class FanoutResumeCorsPostbackTest {
     publish("a", "after");
 
     assertArrayEquals(FrameEncoder.binary().encode(PUSHED + "a",
-        new Message(PUSHED + "a", bytes("after"), null)), take(stream));
+        new Message(PUSHED + "a", bytes("after"), null)).toByteArray(), take(stream));
   }
 
   @Test
@@ -220,7 +220,7 @@ class FanoutResumeCorsPostbackTest {
   /** The next frame, waiting for it with a bound. */
   private static byte[] take(ClientStream stream) {
     Await.until("a frame for " + stream, () -> stream.pendingBytes() > 0);
-    return stream.poll();
+    return stream.poll().toByteArray();
   }
 
   /** Fails if a frame arrives within {@code window}; takes nothing. */

@@ -129,7 +129,7 @@ class FanoutTest {
     Message expected = new Message(UpstreamUrl.of(spelling).canonical(),
         "line one\nline two".getBytes(StandardCharsets.UTF_8), null)
         .withId(new MessageId(registry.run(), 1));
-    assertArrayEquals(FrameEncoder.sse().encode(spelling, expected), take(stream));
+    assertArrayEquals(FrameEncoder.sse().encode(spelling, expected).toByteArray(), take(stream));
   }
 
   @Test
@@ -300,8 +300,8 @@ class FanoutTest {
     BlockingQueue<String> written = new LinkedBlockingQueue<>();
     Future<?> writer = writers.submit(() -> {
       Await.until("close started", registry::isClosed);
-      for (byte[] frame = stream.take(); frame != null; frame = stream.take()) {
-        written.add(new String(frame, StandardCharsets.UTF_8));
+      for (Frame frame = stream.take(); frame != null; frame = stream.take()) {
+        written.add(new String(frame.toByteArray(), StandardCharsets.UTF_8));
       }
       stream.close();
       return null;
@@ -360,7 +360,8 @@ class FanoutTest {
   private static ClientStream admitted(CompletableFuture<Admission> admission) throws Exception {
     ClientStream stream =
         assertInstanceOf(Admission.Admitted.class, admission.get(5, TimeUnit.SECONDS)).stream();
-    assertArrayEquals(stream.encoder().heartbeat(), stream.poll(), "the stream's first frame");
+    assertArrayEquals(
+        stream.encoder().heartbeat(), stream.poll().toByteArray(), "the stream's first frame");
     return stream;
   }
 
@@ -370,7 +371,7 @@ class FanoutTest {
   }
 
   private byte[] take(ClientStream stream) throws Exception {
-    return writers.submit(stream::take).get(5, TimeUnit.SECONDS);
+    return writers.submit(stream::take).get(5, TimeUnit.SECONDS).toByteArray();
   }
 
   /** One authorization the test decides on. */

@@ -24,36 +24,63 @@ class MessageTest {
 
   @Test
   void sameEncoderAndSpellingShareOneFrame() {
-    byte[] first = message.frame(FrameEncoder.sse(), URL);
+    Frame first = message.frame(FrameEncoder.sse(), URL);
 
     assertSame(first, message.frame(FrameEncoder.sse(), URL));
-    assertArrayEquals(FrameEncoder.sse().encode(URL, message), first);
+    assertArrayEquals(FrameEncoder.sse().encode(URL, message).toByteArray(), first.toByteArray());
   }
 
   @Test
-  void otherSpellingGetsItsOwnFrame() {
-    byte[] lower = message.frame(FrameEncoder.binary(), URL);
-    byte[] upper = message.frame(FrameEncoder.binary(), "HTTP://A.EXAMPLE/x");
+  void otherSpellingGetsItsOwnHeadAndSharesTheBody() {
+    Frame lower = message.frame(FrameEncoder.sse(), URL);
+    Frame upper = message.frame(FrameEncoder.sse(), "HTTP://A.EXAMPLE/x");
 
     assertNotSame(lower, upper);
-    assertArrayEquals(FrameEncoder.binary().encode("HTTP://A.EXAMPLE/x", message), upper);
+    assertSame(lower.body(), upper.body());
+    assertArrayEquals(
+        FrameEncoder.sse().encode("HTTP://A.EXAMPLE/x", message).toByteArray(),
+        upper.toByteArray());
+  }
+
+  @Test
+  void binaryFramesCarryTheMessagesOwnBody() {
+    Frame lower = message.frame(FrameEncoder.binary(), URL);
+    Frame upper = message.frame(FrameEncoder.binary(), "HTTP://A.EXAMPLE/x");
+
+    assertSame(message.body(), lower.body());
+    assertSame(message.body(), upper.body());
+  }
+
+  @Test
+  void manySpellingsHoldTheBodyOncePerFormat() {
+    byte[] body = new byte[1 << 20];
+    Message big = new Message(URL, body, "text/plain");
+
+    long heads = 0;
+    for (int i = 0; i < 100; i++) {
+      Frame frame = big.frame(FrameEncoder.sse(), "http://a.example/x?spelling=" + i);
+      assertSame(big.frame(FrameEncoder.sse(), URL).body(), frame.body());
+      heads += frame.head().length;
+    }
+
+    assertEquals(100 * 40, heads, 100 * 10);
   }
 
   @Test
   void otherEncoderGetsItsOwnFrame() {
-    byte[] sse = message.frame(FrameEncoder.sse(), URL);
-    byte[] bin = message.frame(FrameEncoder.binary(), URL);
+    Frame sse = message.frame(FrameEncoder.sse(), URL);
+    Frame bin = message.frame(FrameEncoder.binary(), URL);
 
-    assertArrayEquals(FrameEncoder.sse().encode(URL, message), sse);
-    assertArrayEquals(FrameEncoder.binary().encode(URL, message), bin);
+    assertArrayEquals(FrameEncoder.sse().encode(URL, message).toByteArray(), sse.toByteArray());
+    assertArrayEquals(FrameEncoder.binary().encode(URL, message).toByteArray(), bin.toByteArray());
   }
 
   @Test
-  void concurrentClientsEncodeOncePerSpelling() throws Exception {
+  void concurrentClientsEncodeTheBodyOnceAndTheHeadOncePerSpelling() throws Exception {
     CountingEncoder encoder = new CountingEncoder();
     ExecutorService threads = Executors.newFixedThreadPool(8);
     CountDownLatch start = new CountDownLatch(1);
-    List<Future<byte[]>> frames = new ArrayList<>();
+    List<Future<Frame>> frames = new ArrayList<>();
     try {
       for (int i = 0; i < 64; i++) {
         String spelling = i % 2 == 0 ? URL : "HTTP://a.example/x";
@@ -65,10 +92,11 @@ class MessageTest {
       start.countDown();
 
       for (int i = 0; i < frames.size(); i++) {
-        byte[] firstOfItsSpelling = frames.get(i % 2).get(5, TimeUnit.SECONDS);
+        Frame firstOfItsSpelling = frames.get(i % 2).get(5, TimeUnit.SECONDS);
         assertSame(firstOfItsSpelling, frames.get(i).get(5, TimeUnit.SECONDS));
       }
-      assertEquals(2, encoder.encodings.get());
+      assertEquals(1, encoder.bodies.get());
+      assertEquals(2, encoder.heads.get());
     } finally {
       threads.shutdownNow();
     }
@@ -93,7 +121,8 @@ class MessageTest {
 
   /** A third format, as a user would add one, that counts how often it encodes. */
   private static final class CountingEncoder implements FrameEncoder {
-    final AtomicInteger encodings = new AtomicInteger();
+    final AtomicInteger bodies = new AtomicInteger();
+    final AtomicInteger heads = new AtomicInteger();
 
     @Override
     public String name() {
@@ -106,8 +135,14 @@ class MessageTest {
     }
 
     @Override
-    public byte[] encode(String spelling, Message message) {
-      encodings.incrementAndGet();
+    public byte[] encodeBody(Message message) {
+      bodies.incrementAndGet();
+      return message.body();
+    }
+
+    @Override
+    public byte[] encodeHead(String spelling, Message message) {
+      heads.incrementAndGet();
       return (spelling + "\n").getBytes(StandardCharsets.UTF_8);
     }
 

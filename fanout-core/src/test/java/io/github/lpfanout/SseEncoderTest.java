@@ -132,14 +132,14 @@ class SseEncoderTest {
     Event event = roundTrip(URL, message);
 
     assertEquals(new Event(URL, "body", "run1-42"), event);
-    assertTrue(new String(sse.encode(URL, message), StandardCharsets.UTF_8)
+    assertTrue(new String(sse.encode(URL, message).toByteArray(), StandardCharsets.UTF_8)
         .startsWith("id: run1-42\nevent: "));
   }
 
   @Test
   void eachEventCarriesItsOwnId() throws Exception {
-    recorder = serve(sse.encode(URL, message("one").withId(new MessageId("r", 1))),
-        sse.encode(URL, message("two").withId(new MessageId("r", 2))));
+    recorder = serve(sse.encode(URL, message("one").withId(new MessageId("r", 1))).toByteArray(),
+        sse.encode(URL, message("two").withId(new MessageId("r", 2))).toByteArray());
 
     assertEquals(new Event(URL, "one", "r-1"), recorder.nextWithId());
     assertEquals(new Event(URL, "two", "r-2"), recorder.nextWithId());
@@ -213,7 +213,7 @@ class SseEncoderTest {
     if (recorder != null) {
       recorder.close();
     }
-    recorder = serve(sse.encode(spelling, message));
+    recorder = serve(sse.encode(spelling, message).toByteArray());
     Event event = recorder.nextWithId();
     assertEquals(spelling, event.type());
     assertNoMoreEvents();
@@ -239,7 +239,7 @@ class SseEncoderTest {
   }
 
   private byte[] frame(String body) {
-    return sse.encode(URL, message(body));
+    return sse.encode(URL, message(body)).toByteArray();
   }
 
   private static Message message(String body) {

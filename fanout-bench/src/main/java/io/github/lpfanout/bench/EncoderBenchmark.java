@@ -1,5 +1,6 @@
 package io.github.lpfanout.bench;
 
+import io.github.lpfanout.Frame;
 import io.github.lpfanout.FrameEncoder;
 import io.github.lpfanout.Message;
 import java.util.concurrent.TimeUnit;
@@ -46,7 +47,7 @@ public class EncoderBenchmark {
   }
 
   @Benchmark
-  public byte[] encode() {
+  public Frame encode() {
     return encoder.encode(URL, message);
   }
 }

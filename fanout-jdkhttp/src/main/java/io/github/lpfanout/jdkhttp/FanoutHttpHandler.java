@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpHandler;
 import io.github.lpfanout.Admission;
 import io.github.lpfanout.ClientStream;
 import io.github.lpfanout.Fanout;
+import io.github.lpfanout.Frame;
 import io.github.lpfanout.Refusal;
 import io.github.lpfanout.StreamRequest;
 import java.io.IOException;
@@ -325,8 +326,8 @@ public final class FanoutHttpHandler implements HttpHandler, AutoCloseable {
           sendHeaders();
         }
         boolean wrote = false;
-        for (byte[] frame = stream.poll(); frame != null; frame = stream.poll()) {
-          out.write(frame);
+        for (Frame frame = stream.poll(); frame != null; frame = stream.poll()) {
+          frame.writeTo(out);
           wrote = true;
         }
         if (wrote) {

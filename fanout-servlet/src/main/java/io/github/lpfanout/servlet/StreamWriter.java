@@ -2,6 +2,7 @@ package io.github.lpfanout.servlet;
 
 import io.github.lpfanout.Admission;
 import io.github.lpfanout.ClientStream;
+import io.github.lpfanout.Frame;
 import io.github.lpfanout.Refusal;
 import java.io.IOException;
 import java.util.List;
@@ -65,6 +66,8 @@ final class StreamWriter implements WriteListener, AsyncListener {
   // Touched only by the thread that holds the pump.
   private boolean headersSet;
   private boolean unflushed = true;
+  // The body of a frame whose head was written when the output stopped being ready.
+  private byte[] pendingBody;
 
   StreamWriter(AsyncContext async, HttpServletResponse response) throws IOException {
     this.async = async;
@@ -239,7 +242,7 @@ final class StreamWriter implements WriteListener, AsyncListener {
     }
 
     while (true) {
-      if (admitted.isFinished()) {
+      if (pendingBody == null && admitted.isFinished()) {
         end();
         return;
       }
@@ -247,9 +250,20 @@ final class StreamWriter implements WriteListener, AsyncListener {
         return;
       }
 
-      byte[] frame = admitted.poll();
+      if (pendingBody != null) {
+        byte[] body = pendingBody;
+        pendingBody = null;
+        out.write(body);
+        continue;
+      }
+      Frame frame = admitted.poll();
       if (frame != null) {
-        out.write(frame);
+        // A write may leave the output not ready, and a second write before it is ready again
+        // is illegal: the body waits for the next pass if need be.
+        out.write(frame.head());
+        if (frame.body().length > 0) {
+          pendingBody = frame.body();
+        }
         unflushed = true;
         continue;
       }
