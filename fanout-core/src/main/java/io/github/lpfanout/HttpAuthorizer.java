@@ -11,6 +11,7 @@ import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import okhttp3.Call;
@@ -39,8 +40,10 @@ import org.slf4j.LoggerFactory;
  * (up to {@link Builder#maxRelayedBodyBytes}) and its {@code Content-Type}, {@code
  * WWW-Authenticate} and {@code Location} headers. An auth server that cannot be reached or does not
  * answer within {@link Builder#timeout} refuses the client with 503, and so does one that already
- * has {@link Builder#maxConcurrentRequests} requests in flight: the authorizer fails closed. The
- * call is asynchronous: no thread waits for the auth server.
+ * has {@link Builder#maxConcurrentRequests} requests in flight: the authorizer fails closed. So
+ * that one source cannot take every one of those slots, a client whose address already has {@link
+ * Builder#maxConcurrentRequestsPerAddress} requests in flight is refused with 429. The call is
+ * asynchronous: no thread waits for the auth server.
  *
  * <p>Thread-safe. {@link #close()} stops the HTTP client this authorizer made for itself; a client
  * passed to the builder is left alone.
@@ -58,6 +61,8 @@ public final class HttpAuthorizer implements Authorizer, Closeable {
   private final Duration timeout;
   private final int maxRelayedBodyBytes;
   private final Semaphore inFlight;
+  private final int maxPerAddress;
+  private final ConcurrentHashMap<String, Integer> inFlightByAddress = new ConcurrentHashMap<>();
   private final AtomicBoolean failing = new AtomicBoolean();
 
   private HttpAuthorizer(Builder builder) {
@@ -70,6 +75,7 @@ public final class HttpAuthorizer implements Authorizer, Closeable {
     this.forwardedHeaders = List.copyOf(builder.forwardedHeaders);
     this.maxRelayedBodyBytes = builder.maxRelayedBodyBytes;
     this.inFlight = new Semaphore(builder.maxConcurrentRequests);
+    this.maxPerAddress = builder.maxConcurrentRequestsPerAddress;
   }
 
   public static Builder newBuilder() {
@@ -95,13 +101,22 @@ public final class HttpAuthorizer implements Authorizer, Closeable {
           AuthDecision.deny(Refusal.of(400, "a request header cannot be forwarded: "
               + e.getMessage().replaceAll("\\p{Cntrl}", "?"))));
     }
+    String address = request.request().remoteAddress();
+    if (!acquireForAddress(address)) {
+      return CompletableFuture.completedFuture(AuthDecision.deny(
+          Refusal.of(429, "too many authorizations pending from this address; try again later")));
+    }
     if (!inFlight.tryAcquire()) {
+      releaseForAddress(address);
       return CompletableFuture.completedFuture(
           AuthDecision.deny(Refusal.of(503, "auth server busy; try again later")));
     }
 
     CompletableFuture<AuthDecision> decision = new CompletableFuture<>();
-    decision.whenComplete((answer, error) -> inFlight.release());
+    decision.whenComplete((answer, error) -> {
+      inFlight.release();
+      releaseForAddress(address);
+    });
     client.newCall(authRequest).enqueue(new Callback() {
       @Override
       public void onResponse(Call call, Response response) {
@@ -122,6 +137,26 @@ public final class HttpAuthorizer implements Authorizer, Closeable {
       }
     });
     return decision;
+  }
+
+  /** Counts one more request in flight for {@code address}, unless it has its share already. */
+  private boolean acquireForAddress(String address) {
+    if (address == null) {
+      return true;
+    }
+    boolean[] acquired = new boolean[1];
+    inFlightByAddress.compute(address, (key, count) -> {
+      int now = count == null ? 0 : count;
+      acquired[0] = now < maxPerAddress;
+      return acquired[0] ? now + 1 : count;
+    });
+    return acquired[0];
+  }
+
+  private void releaseForAddress(String address) {
+    if (address != null) {
+      inFlightByAddress.computeIfPresent(address, (key, count) -> count > 1 ? count - 1 : null);
+    }
   }
 
   private Headers forwardedHeaders(StreamRequest request) {
@@ -211,6 +246,7 @@ public final class HttpAuthorizer implements Authorizer, Closeable {
     private Duration timeout = Duration.ofSeconds(5);
     private int maxRelayedBodyBytes = 64 * 1024;
     private int maxConcurrentRequests = 256;
+    private int maxConcurrentRequestsPerAddress = 32;
 
     private Builder() {}
 
@@ -269,6 +305,23 @@ public final class HttpAuthorizer implements Authorizer, Closeable {
             "maxConcurrentRequests must be at least 1: " + maxConcurrentRequests);
       }
       this.maxConcurrentRequests = maxConcurrentRequests;
+      return this;
+    }
+
+    /**
+     * The most auth requests in flight at once for clients from one address, so that one source
+     * cannot take all of {@link #maxConcurrentRequests}. A client past it is refused with 429 at
+     * once. Default 32.
+     *
+     * <p>Note: behind a reverse proxy that connects from one address, every client shares this
+     * share; raise it to {@code maxConcurrentRequests} there to turn it off.
+     */
+    public Builder maxConcurrentRequestsPerAddress(int maxConcurrentRequestsPerAddress) {
+      if (maxConcurrentRequestsPerAddress < 1) {
+        throw new IllegalArgumentException("maxConcurrentRequestsPerAddress must be at least 1: "
+            + maxConcurrentRequestsPerAddress);
+      }
+      this.maxConcurrentRequestsPerAddress = maxConcurrentRequestsPerAddress;
       return this;
     }
 

@@ -11,13 +11,16 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.SocketEffect;
@@ -261,6 +264,40 @@ class HttpAuthorizerTest {
     assertTrue(first.get(5, TimeUnit.SECONDS).isAllowed());
     assertTrue(decide(request(Map.of())).isAllowed(), "the permit came back");
     assertEquals(2, authServer.getRequestCount());
+  }
+
+  @Test
+  void oneAddressCannotTakeEverySlotFromTheOthers() throws Exception {
+    authorizer = authorizer().maxConcurrentRequests(4).maxConcurrentRequestsPerAddress(2).build();
+    CountDownLatch release = new CountDownLatch(1);
+    authServer.setDispatcher(new Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
+        String from = request.getHeaders().get("X-Forwarded-For");
+        if ("192.0.2.66".equals(from)) {
+          release.await(10, TimeUnit.SECONDS);
+        }
+        return new MockResponse.Builder().code(200).build();
+      }
+    });
+    StreamRequest flooder = StreamRequest.of("/sse/http://a.example/", Map.of(), "192.0.2.66");
+    List<CompletableFuture<AuthDecision>> held = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      held.add(authorizer.authorize(new AuthRequest(URLS, flooder)).toCompletableFuture());
+    }
+
+    Refusal refused = decide(flooder).refusal();
+    boolean otherAdmitted =
+        decide(StreamRequest.of("/sse/http://a.example/", Map.of(), "192.0.2.7")).isAllowed();
+    release.countDown();
+
+    assertEquals(429, refused.status());
+    assertTrue(refused.bodyText().contains("this address"), refused.bodyText());
+    assertTrue(otherAdmitted, "another address still gets a slot");
+    for (CompletableFuture<AuthDecision> decision : held) {
+      assertTrue(decision.get(5, TimeUnit.SECONDS).isAllowed());
+    }
+    assertTrue(decide(flooder).isAllowed(), "the address's slots came back");
   }
 
   @Test
