@@ -740,6 +740,50 @@ public abstract class TransportConformanceTest {
   }
 
   @Test
+  public void stalledClientsHoldNoMoreHeapThanTheirBound() throws Exception {
+    // Ten clients that read nothing, each bound to 1 MiB, beside a healthy one, while 24 MiB of
+    // messages pass. Were their queues unbounded they would keep most of it; bounded, they cost
+    // at most the frames within the bound (shared between them) until they are dropped.
+    long bound = 1024 * 1024;
+    String base = serve(fanoutBuilder(Authorizer.allowAll())
+        .registry(registryBuilder().minPollGap(Duration.ofMillis(10)).build())
+        .maxPendingBytes(bound));
+    String url = upstream.url("/heap");
+    BinRecorder healthy = bin(base, url);
+    for (int i = 0; i < 10; i++) {
+      closeLater(RawHttp.openAndStall(base, rawPath(base) + "/bin/" + url, 4096));
+    }
+    Await.until("11 subscribers", () -> subscribers(url) == 11);
+    long before = usedHeapAfterGc();
+
+    int messages = 384;
+    long peak = before;
+    int delivered = 0;
+    for (int i = 0; i < messages; i++) {
+      answerNumbered("/heap", i, 1, 64 * 1024);
+      // Taken one by one, so that the healthy client's recorder holds no more than a frame.
+      delivered += receiveNumberedFrom(healthy, i) ? 1 : 0;
+      if (i % 48 == 47) {
+        peak = Math.max(peak, usedHeapAfterGc());
+      }
+    }
+    Await.until("the stalled clients dropped", Duration.ofSeconds(20),
+        () -> fanout.clientCount() == 1);
+    long after = usedHeapAfterGc();
+
+    FaultReport.record(fault("10 stalled clients, 24 MiB sent"), 10, delivered, messages);
+    System.out.printf("%s: heap after GC with 10 stalled clients bound to 1 MiB while 24 MiB "
+            + "passed: %.1f MiB before, peak %+.1f MiB, %+.1f MiB once they were dropped%n",
+        getClass().getSimpleName(), before / 1048576.0, (peak - before) / 1048576.0,
+        (after - before) / 1048576.0);
+    assertEquals(messages, delivered, "messages the healthy client got in order");
+    assertTrue(peak - before < 8 * bound,
+        "heap grew by " + (peak - before) + " bytes with stalled clients bound to " + bound);
+    assertTrue(after - before < 4 * bound,
+        "heap kept " + (after - before) + " bytes after the stalled clients were dropped");
+  }
+
+  @Test
   public void clientThatDisconnectsMidFrameIsUnsubscribed() throws Exception {
     String base = serve(Authorizer.allowAll());
     String url = upstream.url("/big");
@@ -1428,6 +1472,24 @@ public abstract class TransportConformanceTest {
       }
     }
     return new Delivery(messages, worstLag);
+  }
+
+  /** Whether the next frame of {@code client} is message {@code i}, waiting for it with a bound. */
+  private static boolean receiveNumberedFrom(BinRecorder client, int i) {
+    try {
+      BinRecorder.Frame frame = client.next();
+      return frame.body().length > 0 && frame.body()[0] == (byte) i;
+    } catch (AssertionError | InterruptedException missing) {
+      return false;
+    }
+  }
+
+  /** Heap in use after a full collection, as near as the JVM tells it. */
+  private static long usedHeapAfterGc() {
+    java.lang.management.MemoryMXBean memory =
+        java.lang.management.ManagementFactory.getMemoryMXBean();
+    System.gc();
+    return memory.getHeapMemoryUsage().getUsed();
   }
 
   /** A fault's name in the report, with the transport it was injected into. */
