@@ -1,7 +1,9 @@
 package io.github.lpfanout;
 
+import java.lang.reflect.InvocationTargetException;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -21,6 +23,10 @@ final class HttpClients {
    * threadPrefix-N}, so that long polls to one host never queue behind each other and an idle
    * library never keeps the JVM alive. It has no call timeout, and refuses names under {@code
    * .invalid} without a lookup.
+   *
+   * <p>A call holds its thread while it waits for the answer, which for a long poll is most of
+   * the time. On Java 21 and later the threads are virtual, so a thousand URLs polled at once cost
+   * no platform threads; before that each call in flight holds a platform thread.
    */
   static OkHttpClient create(String threadPrefix, Duration readTimeout) {
     return create(threadPrefix, readTimeout, Duration.ZERO);
@@ -32,10 +38,12 @@ final class HttpClients {
    * ever by keeping each read under the read timeout. {@link Duration#ZERO} means no bound.
    */
   static OkHttpClient create(String threadPrefix, Duration readTimeout, Duration callTimeout) {
-    ExecutorService executor =
-        new ThreadPoolExecutor(
-            0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
-            daemonThreads(threadPrefix));
+    ExecutorService executor = virtualThreadPerTask(threadPrefix);
+    if (executor == null) {
+      executor = new ThreadPoolExecutor(
+          0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
+          daemonThreads(threadPrefix));
+    }
     Dispatcher dispatcher = new Dispatcher(executor);
     dispatcher.setMaxRequests(Integer.MAX_VALUE);
     dispatcher.setMaxRequestsPerHost(Integer.MAX_VALUE);
@@ -49,6 +57,35 @@ final class HttpClients {
         .retryOnConnectionFailure(true)
         .followRedirects(false)
         .build();
+  }
+
+  /**
+   * An executor that starts a virtual thread named {@code prefix-N} per task, with no context
+   * class loader, or null before Java 21.
+   */
+  private static ExecutorService virtualThreadPerTask(String prefix) {
+    try {
+      Object builder = Thread.class.getMethod("ofVirtual").invoke(null);
+      Class<?> builderType = Class.forName("java.lang.Thread$Builder");
+      builder = builderType.getMethod("name", String.class, long.class)
+          .invoke(builder, prefix + "-", 1L);
+      ThreadFactory virtual = (ThreadFactory) builderType.getMethod("factory").invoke(builder);
+      ThreadFactory factory = task -> {
+        Thread thread = virtual.newThread(task);
+        thread.setContextClassLoader(null);
+        return thread;
+      };
+      return (ExecutorService) Executors.class
+          .getMethod("newThreadPerTaskExecutor", ThreadFactory.class)
+          .invoke(null, factory);
+    } catch (NoSuchMethodException e) {
+      return null;
+    } catch (InvocationTargetException e) {
+      // Java 19 and 20 have virtual threads only as a preview feature.
+      return null;
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("cannot create virtual threads", e);
+    }
   }
 
   /**

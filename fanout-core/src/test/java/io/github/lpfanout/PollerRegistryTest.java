@@ -492,7 +492,10 @@ class PollerRegistryTest {
     Await.until("two polls in flight", () -> upstream.inFlight() == 2);
     Set<Thread> made = registryThreads();
     made.removeAll(before);
-    assertTrue(made.size() >= 3, "a scheduler thread and two call threads: " + made);
+    // From Java 21 the calls run on virtual threads, which the thread list does not show.
+    int callThreads = Runtime.version().feature() >= 21 ? 0 : 2;
+    assertTrue(made.size() >= 1 + callThreads,
+        "a scheduler thread and " + callThreads + " call threads: " + made);
 
     registry.close();
 
