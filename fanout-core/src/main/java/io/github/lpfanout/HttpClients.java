@@ -1,9 +1,8 @@
 package io.github.lpfanout;
 
-import java.lang.reflect.InvocationTargetException;
+import io.github.lpfanout.internal.VirtualThreads;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -64,28 +63,15 @@ final class HttpClients {
    * class loader, or null before Java 21.
    */
   private static ExecutorService virtualThreadPerTask(String prefix) {
-    try {
-      Object builder = Thread.class.getMethod("ofVirtual").invoke(null);
-      Class<?> builderType = Class.forName("java.lang.Thread$Builder");
-      builder = builderType.getMethod("name", String.class, long.class)
-          .invoke(builder, prefix + "-", 1L);
-      ThreadFactory virtual = (ThreadFactory) builderType.getMethod("factory").invoke(builder);
-      ThreadFactory factory = task -> {
-        Thread thread = virtual.newThread(task);
-        thread.setContextClassLoader(null);
-        return thread;
-      };
-      return (ExecutorService) Executors.class
-          .getMethod("newThreadPerTaskExecutor", ThreadFactory.class)
-          .invoke(null, factory);
-    } catch (NoSuchMethodException e) {
+    ThreadFactory virtual = VirtualThreads.factory(prefix);
+    if (virtual == null) {
       return null;
-    } catch (InvocationTargetException e) {
-      // Java 19 and 20 have virtual threads only as a preview feature.
-      return null;
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException("cannot create virtual threads", e);
     }
+    return VirtualThreads.perTaskExecutor(task -> {
+      Thread thread = virtual.newThread(task);
+      thread.setContextClassLoader(null);
+      return thread;
+    });
   }
 
   /**

@@ -9,9 +9,9 @@ import io.github.lpfanout.Fanout;
 import io.github.lpfanout.Frame;
 import io.github.lpfanout.Refusal;
 import io.github.lpfanout.StreamRequest;
+import io.github.lpfanout.internal.VirtualThreads;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.lang.reflect.InvocationTargetException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
@@ -111,19 +111,8 @@ public final class FanoutHttpHandler implements HttpHandler, AutoCloseable {
    * time. The handler ends the streams it writes itself when closed.
    */
   private static Executor virtualThreads() {
-    try {
-      Object builder = Thread.class.getMethod("ofVirtual").invoke(null);
-      ThreadFactory factory = (ThreadFactory)
-          Class.forName("java.lang.Thread$Builder").getMethod("factory").invoke(builder);
-      return task -> factory.newThread(task).start();
-    } catch (NoSuchMethodException e) {
-      return null;
-    } catch (InvocationTargetException e) {
-      // Java 19 and 20 have virtual threads only as a preview feature.
-      return null;
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException("cannot create virtual threads", e);
-    }
+    ThreadFactory factory = VirtualThreads.factory(null);
+    return factory == null ? null : task -> factory.newThread(task).start();
   }
 
   @Override
