@@ -61,7 +61,8 @@ public final class FanoutProxy implements AutoCloseable {
       authorizer = Authorizer.http(options.authServer());
     } else {
       if (options.noAuth()) {
-        log.warn("Running without authorization: every client may subscribe to any URL");
+        log.warn("Running without authorization: every client may subscribe to any URL that {}",
+            options.allow().isEmpty() ? "is on loopback" : "--allow lets through");
       }
       authorizer = Authorizer.allowAll();
     }

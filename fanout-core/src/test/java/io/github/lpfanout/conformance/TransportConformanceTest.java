@@ -194,6 +194,8 @@ public abstract class TransportConformanceTest {
     Response response = client.awaitOpen();
     assertEquals(200, response.code());
     assertEquals("application/octet-stream", response.header("Content-Type"));
+    assertEquals("no-cache", response.header("Cache-Control"));
+    assertEquals("no", response.header("X-Accel-Buffering"));
 
     upstream.answer("/a", "one");
     upstream.answer("/a", "two");
