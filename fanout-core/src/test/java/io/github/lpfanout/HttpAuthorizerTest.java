@@ -301,6 +301,46 @@ class HttpAuthorizerTest {
   }
 
   @Test
+  void oneIpv6HostCannotTakeEverySlotWithAddressesOfItsOwnSubnet() throws Exception {
+    // Found by the breaker: the share is keyed by the exact address text, so a host with more
+    // than one address takes a share per address. Every IPv6 host has a /64 of its own (privacy
+    // addresses rotate within it), so one source takes all maxConcurrentRequests with
+    // maxConcurrentRequests / maxConcurrentRequestsPerAddress addresses: 8 with the defaults.
+    // On the proxy, 256 slow auth requests from 8 loopback addresses (127.0.0.2-9, 32 each) all
+    // went through and a client from a ninth address got 503 "auth server busy".
+    authorizer = authorizer().maxConcurrentRequests(4).maxConcurrentRequestsPerAddress(2).build();
+    CountDownLatch release = new CountDownLatch(1);
+    authServer.setDispatcher(new Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
+        String from = request.getHeaders().get("X-Forwarded-For");
+        if (from != null && from.startsWith("2001:db8:0:0:")) {
+          release.await(10, TimeUnit.SECONDS);
+        }
+        return new MockResponse.Builder().code(200).build();
+      }
+    });
+    List<CompletableFuture<AuthDecision>> held = new ArrayList<>();
+    for (String address : List.of("2001:db8:0:0:0:0:0:1", "2001:db8:0:0:0:0:0:2")) {
+      StreamRequest flooder = StreamRequest.of("/sse/http://a.example/", Map.of(), address);
+      for (int i = 0; i < 2; i++) {
+        held.add(authorizer.authorize(new AuthRequest(URLS, flooder)).toCompletableFuture());
+      }
+    }
+
+    AuthDecision other = decide(
+        StreamRequest.of("/sse/http://a.example/", Map.of(), "2001:db8:0:1:0:0:0:7"));
+    release.countDown();
+    for (CompletableFuture<AuthDecision> decision : held) {
+      decision.get(5, TimeUnit.SECONDS);
+    }
+
+    assertTrue(other.isAllowed(), "a host on another /64 was refused while one /64 held every"
+        + " slot: " + (other.isAllowed() ? "" : other.refusal().status() + " "
+        + other.refusal().bodyText()));
+  }
+
+  @Test
   void timedOutRequestGivesItsPermitBack() throws Exception {
     authorizer = authorizer().maxConcurrentRequests(1).timeout(Duration.ofMillis(200)).build();
     authServer.enqueue(new MockResponse.Builder()
