@@ -3,6 +3,9 @@ package io.github.lpfanout;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,8 +44,9 @@ import org.slf4j.LoggerFactory;
  * WWW-Authenticate} and {@code Location} headers. An auth server that cannot be reached or does not
  * answer within {@link Builder#timeout} refuses the client with 503, and so does one that already
  * has {@link Builder#maxConcurrentRequests} requests in flight: the authorizer fails closed. So
- * that one source cannot take every one of those slots, a client whose address already has {@link
- * Builder#maxConcurrentRequestsPerAddress} requests in flight is refused with 429. The call is
+ * that one source cannot take every one of those slots, a client whose source already has {@link
+ * Builder#maxConcurrentRequestsPerAddress} requests in flight is refused with 429; a source is an
+ * IPv4 address, or an IPv6 /64, since every IPv6 host has a /64 of its own. The call is
  * asynchronous: no thread waits for the auth server.
  *
  * <p>Thread-safe. {@link #close()} stops the HTTP client this authorizer made for itself; a client
@@ -101,7 +105,7 @@ public final class HttpAuthorizer implements Authorizer, Closeable {
           AuthDecision.deny(Refusal.of(400, "a request header cannot be forwarded: "
               + e.getMessage().replaceAll("\\p{Cntrl}", "?"))));
     }
-    String address = request.request().remoteAddress();
+    String address = source(request.request().remoteAddress());
     if (!acquireForAddress(address)) {
       return CompletableFuture.completedFuture(AuthDecision.deny(
           Refusal.of(429, "too many authorizations pending from this address; try again later")));
@@ -137,6 +141,36 @@ public final class HttpAuthorizer implements Authorizer, Closeable {
       }
     });
     return decision;
+  }
+
+  /**
+   * What the per-address share is counted by: an IPv4 address as it is, an IPv6 address by its
+   * /64 (an IPv4-mapped one as its IPv4 address), and anything that is not an address literal as
+   * its text. Null if the address is unknown.
+   */
+  static String source(String address) {
+    if (address == null || !address.matches("[0-9A-Fa-f:.%]*:[0-9A-Za-z:.%]*")) {
+      return address;
+    }
+    int zone = address.indexOf('%');
+    String literal = zone < 0 ? address : address.substring(0, zone);
+    InetAddress parsed;
+    try {
+      // Only a literal gets here, and a literal with a colon is parsed, never looked up.
+      parsed = InetAddress.getByName(literal);
+    } catch (UnknownHostException notALiteral) {
+      return address;
+    }
+    if (!(parsed instanceof Inet6Address)) {
+      return parsed.getHostAddress();
+    }
+    byte[] bytes = parsed.getAddress();
+    StringBuilder prefix = new StringBuilder();
+    for (int i = 0; i < 8; i += 2) {
+      prefix.append(Integer.toHexString(((bytes[i] & 0xff) << 8) | (bytes[i + 1] & 0xff)))
+          .append(':');
+    }
+    return prefix.append(":/64").toString();
   }
 
   /** Counts one more request in flight for {@code address}, unless it has its share already. */
@@ -309,12 +343,13 @@ public final class HttpAuthorizer implements Authorizer, Closeable {
     }
 
     /**
-     * The most auth requests in flight at once for clients from one address, so that one source
-     * cannot take all of {@link #maxConcurrentRequests}. A client past it is refused with 429 at
-     * once. Default 32.
+     * The most auth requests in flight at once for clients from one source, an IPv4 address or an
+     * IPv6 /64, so that one source cannot take all of {@link #maxConcurrentRequests}. A client
+     * past it is refused with 429 at once. Default 32.
      *
      * <p>Note: behind a reverse proxy that connects from one address, every client shares this
-     * share; raise it to {@code maxConcurrentRequests} there to turn it off.
+     * share; raise it to {@code maxConcurrentRequests} there to turn it off. A source with many
+     * IPv4 addresses, or many /64s, still gets a share for each.
      */
     public Builder maxConcurrentRequestsPerAddress(int maxConcurrentRequestsPerAddress) {
       if (maxConcurrentRequestsPerAddress < 1) {

@@ -4,6 +4,7 @@ import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.MediaType;
 
 /**
@@ -17,12 +18,20 @@ import okhttp3.MediaType;
  * URL spelling, and every client that shares the encoder and the spelling is handed the same
  * {@link Frame}. The frames of different spellings share the one body. The id is part of the
  * message, so the cache holds for frames that carry it. Thread-safe.
+ *
+ * <p>Heads are cached for the first spellings only, up to {@value #MAX_CACHED_HEAD_BYTES} bytes
+ * of heads per encoder: a message is kept for resuming long after its clients left, and clients
+ * can invent spellings without end. A client whose spelling came later is handed a frame of its
+ * own, a head encoded for it in front of the shared body.
  */
 public final class Message {
   private final String canonicalUrl;
   private final byte[] body;
   private final String contentType;
   private final MessageId id;
+  /** The most bytes of heads a message keeps per encoder. */
+  static final int MAX_CACHED_HEAD_BYTES = 4096;
+
   private final ConcurrentHashMap<FrameEncoder, Encoded> frames = new ConcurrentHashMap<>();
 
   /**
@@ -78,7 +87,8 @@ public final class Message {
 
   /**
    * Returns this message encoded by {@code encoder} for {@code spelling}, encoding it on the first
-   * call and returning the same frame afterwards.
+   * call and, while the heads cached for this encoder fit their budget, returning the same frame
+   * afterwards.
    */
   public Frame frame(FrameEncoder encoder, String spelling) {
     // Called once per client for every message: a frame already encoded is found without
@@ -91,18 +101,38 @@ public final class Message {
     if (frame != null) {
       return frame;
     }
-    byte[] body = encoded.body;
-    return encoded.bySpelling.computeIfAbsent(
-        spelling, key -> Frame.of(encoder.encodeHead(key, this), body));
+    Encoded shared = encoded;
+    byte[][] uncached = new byte[1][];
+    frame = shared.bySpelling.computeIfAbsent(spelling, key -> {
+      byte[] head = encoder.encodeHead(key, this);
+      if (shared.reserve(head.length)) {
+        return Frame.of(head, shared.body);
+      }
+      uncached[0] = head;
+      return null;
+    });
+    return frame != null ? frame : Frame.of(uncached[0], shared.body);
   }
 
   /** One encoder's shared body and its frames by spelling. */
   private static final class Encoded {
     final byte[] body;
     final ConcurrentHashMap<String, Frame> bySpelling = new ConcurrentHashMap<>(4);
+    final AtomicInteger cachedHeadBytes = new AtomicInteger();
 
     Encoded(byte[] body) {
       this.body = body;
+    }
+
+    /** Counts a head of {@code length} bytes as cached, unless that would pass the budget. */
+    boolean reserve(int length) {
+      for (int now = cachedHeadBytes.get(); now + length <= MAX_CACHED_HEAD_BYTES;
+          now = cachedHeadBytes.get()) {
+        if (cachedHeadBytes.compareAndSet(now, now + length)) {
+          return true;
+        }
+      }
+      return false;
     }
   }
 

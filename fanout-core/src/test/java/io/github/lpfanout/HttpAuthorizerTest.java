@@ -302,12 +302,8 @@ class HttpAuthorizerTest {
 
   @Test
   void oneIpv6HostCannotTakeEverySlotWithAddressesOfItsOwnSubnet() throws Exception {
-    // Found by the breaker: the share is keyed by the exact address text, so a host with more
-    // than one address takes a share per address. Every IPv6 host has a /64 of its own (privacy
-    // addresses rotate within it), so one source takes all maxConcurrentRequests with
-    // maxConcurrentRequests / maxConcurrentRequestsPerAddress addresses: 8 with the defaults.
-    // On the proxy, 256 slow auth requests from 8 loopback addresses (127.0.0.2-9, 32 each) all
-    // went through and a client from a ninth address got 503 "auth server busy".
+    // Every IPv6 host has a /64 of its own (privacy addresses rotate within it): were the share
+    // counted per address, one host would take every slot with a few of its addresses.
     authorizer = authorizer().maxConcurrentRequests(4).maxConcurrentRequestsPerAddress(2).build();
     CountDownLatch release = new CountDownLatch(1);
     authServer.setDispatcher(new Dispatcher() {
@@ -338,6 +334,18 @@ class HttpAuthorizerTest {
     assertTrue(other.isAllowed(), "a host on another /64 was refused while one /64 held every"
         + " slot: " + (other.isAllowed() ? "" : other.refusal().status() + " "
         + other.refusal().bodyText()));
+  }
+
+  @Test
+  void theShareIsCountedByIpv4AddressAndByIpv6Slash64() {
+    assertEquals("192.0.2.7", HttpAuthorizer.source("192.0.2.7"));
+    assertEquals("2001:db8:0:0::/64", HttpAuthorizer.source("2001:db8:0:0:0:0:0:1"));
+    assertEquals("2001:db8:0:0::/64", HttpAuthorizer.source("2001:DB8::ffff:2"));
+    assertEquals("2001:db8:0:0::/64", HttpAuthorizer.source("2001:db8::1%eth0"));
+    assertEquals("2001:db8:0:1::/64", HttpAuthorizer.source("2001:db8:0:1::7"));
+    assertEquals("192.0.2.7", HttpAuthorizer.source("::ffff:192.0.2.7"));
+    assertEquals("not-an-address", HttpAuthorizer.source("not-an-address"));
+    assertNull(HttpAuthorizer.source(null));
   }
 
   @Test

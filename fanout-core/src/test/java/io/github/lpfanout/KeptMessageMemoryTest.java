@@ -18,15 +18,14 @@ import org.junit.jupiter.api.Test;
 /**
  * The heap that kept messages hold, against what {@link History} counts for them.
  *
- * <p>Found by the breaker: a kept message caches a frame head for every spelling it was ever
- * encoded for, and keeps them after the clients that asked for them are gone. A spelling may be
- * as long as the target allows (a fragment is part of the spelling and not of the canonical URL),
- * and a client that resumes from an old id has a head encoded for every kept message of its URL.
- * So one connection after another, each resuming under a new spelling, makes the registry hold
- * about {@code maxTargetLength} times the kept messages per connection, for as long as the
- * messages are kept (10 minutes once the URL is idle), while History counts a few bytes of body.
- * Against the proxy with {@code -Xmx256m}, about 300 such connections (10 at a time, 4.5 s) ended
- * the process with OutOfMemoryError.
+ * <p>A kept message caches frame heads, and would keep them long after the clients that asked for
+ * them are gone. A spelling may be as long as the target allows (a fragment is part of the
+ * spelling and not of the canonical URL), and a client that resumes from an old id has a head
+ * encoded for every kept message of its URL. Were every head cached, one connection after
+ * another, each resuming under a new spelling, would make the registry hold about {@code
+ * maxTargetLength} times the kept messages per connection while History counts a few bytes of
+ * body: 154 MiB in this test, and an OutOfMemoryError in a proxy with {@code -Xmx256m} after
+ * about 300 such connections.
  */
 class KeptMessageMemoryTest {
   private static final String PUSHED = "http://push.test/";

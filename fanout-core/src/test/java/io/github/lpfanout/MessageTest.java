@@ -67,6 +67,30 @@ class MessageTest {
   }
 
   @Test
+  void headsAreCachedForTheFirstSpellingsOnlyAndLaterOnesGetTheirOwn() {
+    String padding = "p".repeat(1000);
+    List<String> spellings = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      spellings.add(URL + "#" + i + padding);
+    }
+
+    List<Frame> first = new ArrayList<>();
+    for (String spelling : spellings) {
+      first.add(message.frame(FrameEncoder.sse(), spelling));
+    }
+
+    int cached = 0;
+    for (int i = 0; i < spellings.size(); i++) {
+      Frame again = message.frame(FrameEncoder.sse(), spellings.get(i));
+      assertArrayEquals(first.get(i).toByteArray(), again.toByteArray());
+      assertSame(first.get(0).body(), again.body(), "the body is shared whatever the spelling");
+      cached += again == first.get(i) ? 1 : 0;
+    }
+    assertEquals(Message.MAX_CACHED_HEAD_BYTES / 1030, cached, "spellings whose head was kept");
+    assertSame(first.get(0), message.frame(FrameEncoder.sse(), spellings.get(0)));
+  }
+
+  @Test
   void otherEncoderGetsItsOwnFrame() {
     Frame sse = message.frame(FrameEncoder.sse(), URL);
     Frame bin = message.frame(FrameEncoder.binary(), URL);
