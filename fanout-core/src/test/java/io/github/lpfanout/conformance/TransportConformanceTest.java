@@ -428,6 +428,38 @@ public abstract class TransportConformanceTest {
   }
 
   @Test
+  public void twentyStalledClientsDelayNoHealthyOne() throws Exception {
+    // Found by the breaker: the test above with twenty stalled clients instead of one. Each
+    // stalled client holds a writer thread while its write blocks; on Java 17 the JDK
+    // transport's pool has about one thread per core and starts others only as it sees writes
+    // stall (200 ms), so the healthy client's writes wait their turn behind the stalled ones.
+    // 50 messages of 64 KiB a second; the bound gives the healthy client 16 of them of slack.
+    String base = serve(fanoutBuilder(Authorizer.allowAll())
+        .registry(registryBuilder().minPollGap(Duration.ofMillis(20)).build())
+        .maxPendingBytes(1024 * 1024));
+    String url = upstream.url("/big");
+    BinRecorder healthy = bin(base, url);
+    int stalledCount = 20;
+    for (int i = 0; i < stalledCount; i++) {
+      closeLater(RawHttp.openAndStall(base, rawPath(base) + "/bin/" + url, 4096));
+    }
+    Await.until("all subscribed", () -> subscribers(url) == stalledCount + 1);
+
+    int messages = 150;
+    for (int i = 0; i < messages; i++) {
+      byte[] body = new byte[64 * 1024];
+      java.util.Arrays.fill(body, (byte) i);
+      upstream.answer("/big", new MockResponse.Builder().body(new Buffer().write(body)).build());
+    }
+    Delivery delivery = receiveNumbered(healthy, messages, null);
+    FaultReport.record(fault("20 stalled clients beside 1 healthy"), 20, delivery.count(),
+        messages);
+    assertEquals(messages, delivery.count(), "messages the healthy client got in order");
+    Await.until("the stalled clients dropped", Duration.ofSeconds(20),
+        () -> fanout.clientCount() == 1);
+  }
+
+  @Test
   public void idleStreamsReceiveHeartbeats() throws Exception {
     String base = serve(Authorizer.allowAll());
     BinRecorder client = bin(base, upstream.url("/quiet"));
