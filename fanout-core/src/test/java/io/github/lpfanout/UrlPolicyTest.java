@@ -166,6 +166,61 @@ class UrlPolicyTest {
     }
   }
 
+  /**
+   * Found by the breaker: the registry's own client uses the JVM's default {@code ProxySelector},
+   * so where the JVM has an HTTP proxy configured ({@code -Dhttp.proxyHost}, common for egress in
+   * corporate networks, or {@code java.net.useSystemProxies}) a poll goes to the proxy with the
+   * host name in it, the guard's {@code Dns} is never asked, and the proxy resolves and connects
+   * to whatever the name points at. Against the packaged proxy run with {@code
+   * -Dhttp.proxyHost=127.0.0.1 -Dhttp.proxyPort=7005} (in a network namespace with no route out),
+   * {@code /sse/http://meta.breaker.test/latest/meta-data/}, a name that resolves to
+   * 169.254.169.254, reached the egress proxy and its answer was delivered to the client; without
+   * the property the same request counted {@code refused_by_policy}.
+   *
+   * <p>Here the policy refuses loopback, so {@code localhost} is refused when resolved; the JVM's
+   * proxy is a local mock server that answers, and connects nowhere.
+   */
+  @Test
+  void aJvmWideHttpProxyDoesNotBypassTheGuard() throws Exception {
+    java.net.ProxySelector saved = java.net.ProxySelector.getDefault();
+    try (mockwebserver3.MockWebServer egress = new mockwebserver3.MockWebServer()) {
+      egress.start(InetAddress.getByName("127.0.0.1"), 0);
+      for (int i = 0; i < 5; i++) {
+        egress.enqueue(new mockwebserver3.MockResponse.Builder()
+            .code(200).body("what the refused address would have said").build());
+      }
+      InetSocketAddress egressAddress = new InetSocketAddress("127.0.0.1", egress.getPort());
+      java.net.ProxySelector.setDefault(new java.net.ProxySelector() {
+        @Override
+        public List<Proxy> select(java.net.URI uri) {
+          return List.of(new Proxy(Proxy.Type.HTTP, egressAddress));
+        }
+
+        @Override
+        public void connectFailed(java.net.URI uri, java.net.SocketAddress address,
+            IOException e) {}
+      });
+      UrlPolicy noLoopback = UrlPolicy.newBuilder()
+          .denyNetwork("127.0.0.0/8").denyNetwork("::1/128").build();
+      List<String> bodies = new CopyOnWriteArrayList<>();
+      try (PollerRegistry registry = PollerRegistry.newBuilder()
+          .urlPolicy(noLoopback)
+          .initialBackoff(Duration.ofSeconds(10))
+          .maxBackoff(Duration.ofSeconds(10))
+          .build()) {
+        registry.subscribe(List.of(UpstreamUrl.of("http://localhost:1/latest")),
+            (url, m) -> bodies.add(new String(m.body(), java.nio.charset.StandardCharsets.UTF_8)));
+
+        Await.until("the poll ends", () -> !bodies.isEmpty()
+            || !registry.counters().upstreamErrors().isEmpty());
+        assertEquals(List.of(), bodies, "delivered through the JVM's proxy");
+        assertEquals(0, egress.getRequestCount(), "polls sent to the JVM's proxy");
+      }
+    } finally {
+      java.net.ProxySelector.setDefault(saved);
+    }
+  }
+
   @Test
   void registryRefusesToSubscribeARefusedLiteral() {
     try (PollerRegistry registry = PollerRegistry.newBuilder().build()) {
