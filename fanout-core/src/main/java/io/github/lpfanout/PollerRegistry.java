@@ -1,5 +1,6 @@
 package io.github.lpfanout;
 
+import java.net.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -73,8 +74,11 @@ public final class PollerRegistry implements AutoCloseable {
   private PollerRegistry(Builder builder) {
     this.ownsClient = builder.client == null;
     this.urlPolicy = builder.urlPolicy;
+    // The registry's own client connects directly, whatever proxy the JVM is configured with: a
+    // proxy resolves the names itself, out of reach of the URL policy's check of the addresses.
     OkHttpClient base = ownsClient
         ? HttpClients.create("fanout-poll", builder.readTimeout, builder.effectiveCallTimeout())
+            .newBuilder().proxy(Proxy.NO_PROXY).build()
         : builder.client;
     this.client = base.newBuilder().dns(urlPolicy.guard(base.dns())).build();
     this.maxPolledUrls = builder.maxPolledUrls;
@@ -410,8 +414,14 @@ public final class PollerRegistry implements AutoCloseable {
 
     /**
      * The client that polls. By default the registry makes one whose dispatcher runs every poll at
-     * once, whose timeouts are {@link #readTimeout} and {@link #callTimeout}, and which refuses
-     * names under {@code .invalid} without a lookup.
+     * once, whose timeouts are {@link #readTimeout} and {@link #callTimeout}, which refuses names
+     * under {@code .invalid} without a lookup, and which connects directly, never through a proxy
+     * the JVM is configured with.
+     *
+     * <p>Note: if the client passed here goes through an HTTP proxy (its own {@code proxy} or
+     * {@code proxySelector}, or the JVM's), the proxy resolves the upstream's name and connects,
+     * so the URL policy checks the URL and any address literal in it but not the addresses a name
+     * resolves to: make the proxy refuse link-local and metadata addresses itself.
      *
      * <p>Note: a client passed here is used as it is. OkHttp's default dispatcher runs at most 5
      * calls per host, so a sixth URL on one host would wait for one of the first five to answer;

@@ -167,15 +167,12 @@ class UrlPolicyTest {
   }
 
   /**
-   * Found by the breaker: the registry's own client uses the JVM's default {@code ProxySelector},
-   * so where the JVM has an HTTP proxy configured ({@code -Dhttp.proxyHost}, common for egress in
-   * corporate networks, or {@code java.net.useSystemProxies}) a poll goes to the proxy with the
-   * host name in it, the guard's {@code Dns} is never asked, and the proxy resolves and connects
-   * to whatever the name points at. Against the packaged proxy run with {@code
-   * -Dhttp.proxyHost=127.0.0.1 -Dhttp.proxyPort=7005} (in a network namespace with no route out),
-   * {@code /sse/http://meta.breaker.test/latest/meta-data/}, a name that resolves to
-   * 169.254.169.254, reached the egress proxy and its answer was delivered to the client; without
-   * the property the same request counted {@code refused_by_policy}.
+   * Where the JVM has an HTTP proxy configured ({@code -Dhttp.proxyHost}, common for egress in
+   * corporate networks, or {@code java.net.useSystemProxies}), a client that used the JVM's
+   * default {@code ProxySelector} would send the poll to the proxy with the host name in it: the
+   * guard's {@code Dns} would never be asked, and the proxy would resolve and connect to whatever
+   * the name points at, such as a name that resolves to 169.254.169.254. The registry's own
+   * client connects directly.
    *
    * <p>Here the policy refuses loopback, so {@code localhost} is refused when resolved; the JVM's
    * proxy is a local mock server that answers, and connects nowhere.
