@@ -429,11 +429,10 @@ public abstract class TransportConformanceTest {
 
   @Test
   public void twentyStalledClientsDelayNoHealthyOne() throws Exception {
-    // Found by the breaker: the test above with twenty stalled clients instead of one. Each
-    // stalled client holds a writer thread while its write blocks; on Java 17 the JDK
-    // transport's pool has about one thread per core and starts others only as it sees writes
-    // stall (200 ms), so the healthy client's writes wait their turn behind the stalled ones.
-    // 50 messages of 64 KiB a second; the bound gives the healthy client 16 of them of slack.
+    // The test above with twenty stalled clients instead of one. Where writes block (the JDK
+    // transport), each stalled client holds a writer thread; the healthy client's writes must not
+    // wait for one stall to be found after another. 50 messages of 64 KiB a second; the bound
+    // gives the healthy client 16 of them of slack.
     String base = serve(fanoutBuilder(Authorizer.allowAll())
         .registry(registryBuilder().minPollGap(Duration.ofMillis(20)).build())
         .maxPendingBytes(1024 * 1024));

@@ -48,19 +48,20 @@ import org.slf4j.LoggerFactory;
  * server an executor all the same: the JDK server reads each request's line and headers on the
  * thread that runs the handler, so without one a client that sends its request slowly holds the
  * dispatcher and stalls every other request. The authorizer's answer arrives on its own thread. A
- * postback's body is read, and the postback answered, on a writer task. An admitted stream is then written by a task of the handler's writer executor whenever
- * frames are queued for it; between frames it holds no thread. The JDK server's response streams
- * block, so a task writing to a client that stopped reading holds its thread until the client reads
- * again or is dropped.
+ * postback's body is read, and the postback answered, on a writer task. An admitted stream is
+ * then written by a task of the handler's writer executor whenever frames are queued for it;
+ * between frames it holds no thread. The JDK server's response streams block, so a task writing
+ * to a client that stopped reading holds its thread until the client reads again or is dropped.
  *
  * <p>The default writer executor makes a virtual thread per task on Java 21 and later. On Java 17
  * it is a small pool of daemon platform threads named {@code fanout-jdkhttp-N}, about one per core,
- * that starts another thread when a write stalls, so that a client that stopped reading holds one
- * thread and delays no other client.
+ * that starts more threads once a write stalls, one for every write then waiting, so that clients
+ * that stopped reading hold a thread each and delay no other client.
  *
  * <p>A client that went away is noticed when a write to it fails, at the latest at the second
- * heartbeat after it left (the first write after a peer's close still succeeds). A client too slow for its pending-bytes bound is dropped: the thread writing to it, if
- * any, is interrupted, which breaks a write blocked on its socket.
+ * heartbeat after it left (the first write after a peer's close still succeeds). A client too slow
+ * for its pending-bytes bound is dropped: the thread writing to it, if any, is interrupted, which
+ * breaks a write blocked on its socket.
  *
  * <p>Note: the JDK server leaves Nagle's algorithm on unless the system property {@code
  * sun.net.httpserver.nodelay} is {@code true} when the first server is created; without it, a frame

@@ -16,14 +16,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>The JDK server's response streams block, so a write to a client that stopped reading holds
  * its thread until the client reads again or is dropped for its pending-bytes bound. A monitor
- * counts a thread whose task has run longer than the stall time as stalled and starts another
- * while fewer than {@code size} threads are free to write. A thread idle for a while ends, so that
- * an idle server keeps one thread, and idle clients hold none.
+ * counts a thread whose task has run longer than the stall time as stalled. Once any thread is
+ * stalled, the tasks queued behind it may be for other stalled clients too, whose writes would
+ * stall the threads that replaced the first, one round after another while healthy clients wait:
+ * so the monitor starts a thread for every queued task as well as the {@code size} free ones, up
+ * to {@value #MAX_THREADS} threads in all. A thread idle for a while ends, so that an idle server
+ * keeps one thread, and idle clients hold none.
  *
  * <p>Threads are daemons named {@code fanout-jdkhttp-N}. Thread-safe.
  */
 final class WriterPool extends AbstractExecutorService {
   private static final long IDLE_NANOS = TimeUnit.SECONDS.toNanos(10);
+  /** The most threads the pool runs, however many writes are stalled. */
+  static final int MAX_THREADS = 512;
 
   private final int size;
   private final long stallNanos;
@@ -49,12 +54,13 @@ final class WriterPool extends AbstractExecutorService {
     }
     tasks.add(task);
     if (workers.size() < size) {
-      startWorkers();
+      startWorkers(size);
     }
   }
 
-  private synchronized void startWorkers() {
-    while (!shutdown && workers.size() - stalled < size) {
+  /** Starts threads until {@code free} of them are not stalled, within {@link #MAX_THREADS}. */
+  private synchronized void startWorkers(int free) {
+    while (!shutdown && workers.size() - stalled < free && workers.size() < MAX_THREADS) {
       Worker worker = new Worker();
       workers.add(worker);
       worker.thread.start();
@@ -78,8 +84,9 @@ final class WriterPool extends AbstractExecutorService {
         }
       }
       stalled = count;
-      if (count > 0 && !tasks.isEmpty()) {
-        startWorkers();
+      int queued = tasks.size();
+      if (count > 0 && queued > 0) {
+        startWorkers(size + queued);
       }
     }
   }

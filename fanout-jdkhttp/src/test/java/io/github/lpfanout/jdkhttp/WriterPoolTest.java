@@ -34,6 +34,28 @@ class WriterPoolTest {
   }
 
   @Test
+  void manyStalledTasksAheadOfAHealthyOneDelayItByAboutOneStall() throws Exception {
+    // One stall-detection round per stalled task would take 30 x 100 ms; one for them all, 100.
+    WriterPool slow = new WriterPool(1, TimeUnit.MILLISECONDS.toNanos(100));
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch ran = new CountDownLatch(1);
+    try {
+      for (int i = 0; i < 30; i++) {
+        slow.execute(() -> awaitQuietly(release));
+      }
+      long start = System.nanoTime();
+      slow.execute(ran::countDown);
+
+      assertTrue(ran.await(5, TimeUnit.SECONDS), "the healthy task never ran");
+      long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      assertTrue(waitedMillis < 1500, "the healthy task waited " + waitedMillis + " ms");
+    } finally {
+      release.countDown();
+      slow.shutdownNow();
+    }
+  }
+
+  @Test
   void manyTasksRunOnTheFewThreadsOfThePool() {
     AtomicInteger done = new AtomicInteger();
     java.util.Set<Thread> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();
