@@ -956,6 +956,116 @@ public abstract class TransportConformanceTest {
     }
   }
 
+  /**
+   * Found by the breaker: streams that are mid-way through large frames when the server shuts
+   * down must end as valid HTTP, cut off or with the last chunk after whole frames, never with a
+   * malformed chunked body. On Tomcat some streams end with a chunk longer than its size line, or
+   * with bytes after the terminating chunk (here in most runs, 1 to 4 of the 12 clients; against
+   * the proxy, SIGTERM mid-frame, 8 of 64 clients in four runs). It fails before the head/body
+   * split too (ab10c08, 3 of 4 runs). The servlet writer calls {@code AsyncContext.complete()}
+   * while a non-blocking write is still pending ({@code isReady()} false); with complete() held
+   * until {@code isReady()}, an experiment not committed, it passed 4 of 4 runs.
+   */
+  @Test
+  public void shuttingDownMidFrameLeavesEveryStreamWellFormed() throws Exception {
+    String base = serve(Authorizer.allowAll());
+    String url = upstream.url("/large");
+    int clients = 12;
+    List<java.io.ByteArrayOutputStream> received = new ArrayList<>();
+    List<Thread> readers = new ArrayList<>();
+    for (int i = 0; i < clients; i++) {
+      Socket socket = closeLater(RawHttp.openAndStall(base, rawPath(base) + "/bin/" + url, 65536));
+      socket.setSoTimeout(20_000);
+      java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+      received.add(bytes);
+      int pause = i % 3;
+      Thread reader = new Thread(() -> {
+        byte[] buffer = new byte[16384];
+        try (java.io.InputStream in = socket.getInputStream()) {
+          for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+            bytes.write(buffer, 0, n);
+            if (pause > 0) {
+              Thread.sleep(pause); // readers of a few speeds, so that frames are mid-way
+            }
+          }
+        } catch (IOException | InterruptedException e) {
+          // Cut off: the check below reads what arrived.
+        }
+      }, "shutdown-reader-" + i);
+      reader.start();
+      readers.add(reader);
+    }
+    Await.until("all subscribed", () -> subscribers(url) == clients);
+
+    answerNumbered("/large", 0, 3, 3 * 1024 * 1024);
+    Thread.sleep(400); // the frames on their way, not a wait for a result
+    cleanup.remove(mount);
+    mount.close();
+    for (Thread reader : readers) {
+      reader.join(30_000);
+    }
+
+    List<String> malformed = new ArrayList<>();
+    for (int i = 0; i < clients; i++) {
+      String problem = chunkedProblem(received.get(i).toByteArray());
+      if (problem != null) {
+        malformed.add("client " + i + ": " + problem);
+      }
+    }
+    assertEquals(List.of(), malformed, "streams whose chunked body is malformed");
+  }
+
+  /**
+   * What is wrong with the chunked body of a raw response, or null if it is well-formed: whole
+   * chunks, then either the last chunk and nothing after it, or the end of what arrived.
+   */
+  private static String chunkedProblem(byte[] raw) {
+    int at = indexOf(raw, "\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1), 0);
+    if (at < 0) {
+      return "no response headers";
+    }
+    at += 4;
+    while (at < raw.length) {
+      int lineEnd = indexOf(raw, "\r\n".getBytes(StandardCharsets.ISO_8859_1), at);
+      if (lineEnd < 0) {
+        return raw.length - at > 16 ? "no chunk size line at " + at : null;
+      }
+      String line = new String(raw, at, lineEnd - at, StandardCharsets.ISO_8859_1);
+      int size;
+      try {
+        size = Integer.parseInt(line, 16);
+      } catch (NumberFormatException e) {
+        return "bad chunk size line at " + at + ": "
+            + line.substring(0, Math.min(20, line.length())).replaceAll("\\p{Cntrl}", "?");
+      }
+      at = lineEnd + 2;
+      if (size == 0) {
+        return raw.length > at + 2 ? (raw.length - at - 2) + " bytes after the last chunk" : null;
+      }
+      if (at + size + 2 > raw.length) {
+        return null; // cut off mid-chunk: a client sees a broken connection, not wrong data
+      }
+      if (raw[at + size] != '\r' || raw[at + size + 1] != '\n') {
+        return "chunk of " + size + " bytes at " + at + " is longer than its size line says";
+      }
+      at += size + 2;
+    }
+    return null;
+  }
+
+  private static int indexOf(byte[] data, byte[] pattern, int from) {
+    outer:
+    for (int i = from; i <= data.length - pattern.length; i++) {
+      for (int j = 0; j < pattern.length; j++) {
+        if (data[i + j] != pattern[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+
   /** Threads alive now, not alive in {@code before}, that the library names as its own. */
   private static List<String> libraryThreadsStartedSince(Set<Thread> before) {
     List<String> names = new ArrayList<>();
