@@ -192,6 +192,20 @@ public final class ClientStream implements Subscriber {
     }
   }
 
+  /**
+   * Whether the stream ended without draining, its queued frames discarded: the client went away,
+   * a write failed, the client was too slow, or the library stopped waiting for it. A
+   * non-blocking writer then ends the response at once, without waiting for a write in progress.
+   */
+  public boolean isDiscarded() {
+    lock.lock();
+    try {
+      return state == State.ENDED;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Sets the callback that a non-blocking writer waits on; see the class description. */
   public void onAvailable(Runnable callback) {
     lock.lock();

@@ -25,6 +25,11 @@ import java.util.function.LongSupplier;
  * like any other frames, so a client of many URLs that missed much may be dropped as too slow
  * if it does not read fast; keep {@code maxBytes} times the URLs per client well under that bound.
  *
+ * <p>Note: the bounds count body bytes, while a kept message also holds its encoded body once
+ * per format it was sent in, and up to 4 KiB of frame heads per format. The SSE encoding is
+ * about the body's size for most text, but a body made of line breaks grows seven times (each
+ * becomes a {@code data:} line): budget the heap for kept messages at a few times these bounds.
+ *
  * <p>Immutable and thread-safe.
  */
 public final class History {

@@ -68,6 +68,7 @@ final class StreamWriter implements WriteListener, AsyncListener {
   private boolean unflushed = true;
   // The body of a frame whose head was written when the output stopped being ready.
   private byte[] pendingBody;
+  private boolean refusalWritten;
 
   StreamWriter(AsyncContext async, HttpServletResponse response) throws IOException {
     this.async = async;
@@ -224,8 +225,15 @@ final class StreamWriter implements WriteListener, AsyncListener {
       headersSet = true;
     }
 
-    if (out.isReady()) {
+    if (!refusalWritten) {
+      if (!out.isReady()) {
+        return;
+      }
       out.write(body);
+      refusalWritten = true;
+    }
+    // As for a stream: completed once the write is out.
+    if (out.isReady()) {
       end();
     }
   }
@@ -243,7 +251,11 @@ final class StreamWriter implements WriteListener, AsyncListener {
 
     while (true) {
       if (pendingBody == null && admitted.isFinished()) {
-        end();
+        // Completing while a write is still in progress can corrupt the end of the response in
+        // some containers (Tomcat): a stream that drained ends once its last write is out.
+        if (admitted.isDiscarded() || out.isReady()) {
+          end();
+        }
         return;
       }
       if (!out.isReady()) {
