@@ -57,9 +57,11 @@ final class Bench {
       results.failed = client.failed();
       results.admissionRate = client.admissionRate();
       results.admissionMicros = client.admissionMicros();
-      progress.printf("   %,d of %,d clients up (%,d refused or failed), %,.0f admitted/s,"
+      String failures = client.failures();
+      progress.printf("   %,d of %,d clients up (%,d refused or failed%s), %,.0f admitted/s,"
               + " connect to first byte p50 %.1f ms, p99 %.1f ms%n",
-          results.established, workload.clients(), results.failed, results.admissionRate,
+          results.established, workload.clients(), results.failed,
+          failures.isEmpty() ? "" : ": " + failures, results.admissionRate,
           results.admissionMicros.getValueAtPercentile(50) / 1000.0,
           results.admissionMicros.getValueAtPercentile(99) / 1000.0);
       Thread.sleep(500);
