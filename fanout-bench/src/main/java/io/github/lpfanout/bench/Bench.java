@@ -252,6 +252,7 @@ final class Bench {
       ServerProcess process = ServerProcess.start(transport, options.serverJava(),
           options.serverJvmArgs(),
           ProxyMain.class, List.of("--transport=" + transport, "--auth-url=" + auth.url(),
+              "--max-auth-requests=" + Math.max(256, options.connectWindow()),
               "--writers=" + options.writers(), "--heartbeat-ms=" + options.heartbeatMillis()),
           log);
       Source source = new Source() {
