@@ -16,11 +16,18 @@ import org.eclipse.jetty.servlet.ServletHolder;
  * <p>The connector keeps Jetty's defaults except where many clients need otherwise: a listen
  * backlog as long as the JDK transport's, because Jetty's default leaves it to the JVM (50), and an
  * idle timeout of at least twice the heartbeat interval, so that an idle stream is never cut.
+ *
+ * <p>Two buffers are sized for streams, which each carry one request for as long as they last.
+ * The parser's cache of header fields (1,024 entries by default, 16 KiB of heap per connection,
+ * made at the first request) only pays off over many requests on one connection, so it is off. A
+ * response holds its aggregation buffer, taken at its first write, until it completes: 8 KiB
+ * rather than the default 32 KiB, direct memory in both cases.
  */
 final class JettyTransport implements Transport {
   private static final int BACKLOG = 4096;
   /** Jetty's own default. */
   private static final long IDLE_TIMEOUT_MILLIS = 30_000;
+  private static final int OUTPUT_BUFFER_BYTES = 8192;
 
   private final long idleTimeoutMillis;
   private Server server;
@@ -33,6 +40,8 @@ final class JettyTransport implements Transport {
   public int start(Fanout fanout) throws Exception {
     server = new Server();
     HttpConfiguration http = new HttpConfiguration();
+    http.setHeaderCacheSize(0);
+    http.setOutputBufferSize(OUTPUT_BUFFER_BYTES);
     ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
     connector.setHost("127.0.0.1");
     connector.setPort(0);
