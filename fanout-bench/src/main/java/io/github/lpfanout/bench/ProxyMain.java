@@ -31,8 +31,8 @@ public final class ProxyMain {
         throw new IllegalArgumentException("--auth-url is required");
       }
       return new Options(flags.string("transport", "jdk"), authUrl,
-          flags.integer("max-auth-requests", 256), flags.string("writers", "default"), flags.integer("heartbeat-ms", 15_000),
-          flags.integer("max-seconds", 1800));
+          flags.integer("max-auth-requests", 256), flags.string("writers", "default"),
+          flags.integer("heartbeat-ms", 15_000), flags.integer("max-seconds", 1800));
     }
   }
 
