@@ -41,7 +41,8 @@ record BenchOptions(
       java -jar fanout-bench.jar [--flag=value ...]
 
         --workloads=broadcast,spread,idle,binary   which workloads, in this order
-        --transports=jdk                 transports to measure (each beside the baseline)
+        --transports=jdk                 transports to measure, each beside the baseline: jdk
+                                         (the JDK HttpServer), jetty (Jetty 9.4), tomcat (Tomcat 9)
         --no-baseline                    skip the bare baseline server
         --clients=1000,10000             client counts of broadcast and binary
         --steps=25000,50000,...          offered deliveries/s, step by step, until p99 passes the
@@ -123,6 +124,12 @@ record BenchOptions(
     for (String workload : options.workloads()) {
       if (!Set.of("broadcast", "spread", "idle", "binary").contains(workload)) {
         throw new IllegalArgumentException("unknown workload " + workload);
+      }
+    }
+    for (String transport : options.transports()) {
+      if (!Transport.NAMES.contains(transport)) {
+        throw new IllegalArgumentException("unknown transport " + transport + "; known: "
+            + String.join(", ", Transport.NAMES));
       }
     }
     if (options.spreadUrlsPerClient() > options.spreadUrls()) {

@@ -10,7 +10,10 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.StringJoiner;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -41,6 +44,8 @@ final class LoadClient implements AutoCloseable {
   private final LongAdder bytes = new LongAdder();
   private final AtomicInteger established = new AtomicInteger();
   private final AtomicInteger failed = new AtomicInteger();
+  /** Why streams failed: an answer's status, or {@code lost} for a connection that ended first. */
+  private final Map<String, LongAdder> failures = new ConcurrentSkipListMap<>();
   private final AtomicInteger disconnected = new AtomicInteger();
   private final AtomicLong firstConnectAt = new AtomicLong(Long.MAX_VALUE);
   private final AtomicLong lastEstablishedAt = new AtomicLong();
@@ -97,6 +102,18 @@ final class LoadClient implements AutoCloseable {
 
   int failed() {
     return failed.get();
+  }
+
+  /** How many streams failed for each reason, as {@code 503 x12, lost x3}; empty if none did. */
+  String failures() {
+    StringJoiner joined = new StringJoiner(", ");
+    failures.forEach((reason, count) -> joined.add(reason + " x" + count.sum()));
+    return joined.toString();
+  }
+
+  private void fail(String reason) {
+    failed.incrementAndGet();
+    failures.computeIfAbsent(reason, r -> new LongAdder()).increment();
   }
 
   /** Streams that ended after they were established. */
@@ -312,7 +329,7 @@ final class LoadClient implements AutoCloseable {
         admission.recordValue(Math.min(MAX_MICROS, (worker.now - connectAt) / 1000));
         lastEstablishedAt.accumulateAndGet(System.nanoTime(), Math::max);
       } else {
-        failed.incrementAndGet();
+        fail(Integer.toString(status));
       }
     }
 
@@ -346,7 +363,7 @@ final class LoadClient implements AutoCloseable {
         disconnected.incrementAndGet();
       } else if (!answered) {
         answer();
-        failed.incrementAndGet();
+        fail("lost");
       }
       reset();
     }

@@ -1,7 +1,7 @@
 package io.github.lpfanout.bench;
 
-import io.github.lpfanout.Authorizer;
 import io.github.lpfanout.Fanout;
+import io.github.lpfanout.HttpAuthorizer;
 import io.github.lpfanout.PollerRegistry;
 import java.time.Duration;
 import java.util.Set;
@@ -11,24 +11,28 @@ import java.util.Set;
  * auth server, served by one {@link Transport}, controlled through {@link ServerControl}.
  *
  * <p>The registry polls with no minimum gap, because the benchmark's upstream paces itself and a
- * single URL must reach hundreds of messages a second; everything else is the library's default.
+ * single URL must reach hundreds of messages a second. The authorizer may have as many requests in
+ * flight as the load client has connections unanswered: its default cap (256) is below the
+ * driver's window (500), and a container that parses requests on many threads at once would
+ * otherwise refuse the excess with 503 while the auth server is idle. Everything else is the
+ * library's default.
  */
 public final class ProxyMain {
 
   /** What the driver passes on the command line. */
-  record Options(String transport, String authUrl, String writers, long heartbeatMillis,
-      long maxSeconds) {
+  record Options(String transport, String authUrl, int maxAuthRequests, String writers,
+      long heartbeatMillis, long maxSeconds) {
 
     static Options parse(String[] args) {
-      Flags flags = new Flags(args,
-          Set.of("transport", "auth-url", "writers", "heartbeat-ms", "max-seconds"));
+      Flags flags = new Flags(args, Set.of("transport", "auth-url", "max-auth-requests", "writers",
+          "heartbeat-ms", "max-seconds"));
       String authUrl = flags.string("auth-url", null);
       if (authUrl == null) {
         throw new IllegalArgumentException("--auth-url is required");
       }
       return new Options(flags.string("transport", "jdk"), authUrl,
-          flags.string("writers", "default"), flags.integer("heartbeat-ms", 15_000),
-          flags.integer("max-seconds", 1800));
+          flags.integer("max-auth-requests", 256), flags.string("writers", "default"),
+          flags.integer("heartbeat-ms", 15_000), flags.integer("max-seconds", 1800));
     }
   }
 
@@ -41,7 +45,10 @@ public final class ProxyMain {
         .readTimeout(Duration.ofMinutes(10))
         .build();
     Fanout fanout = Fanout.newBuilder()
-        .authorizer(Authorizer.http(options.authUrl()))
+        .authorizer(HttpAuthorizer.newBuilder()
+            .authUrl(options.authUrl())
+            .maxConcurrentRequests(options.maxAuthRequests())
+            .build())
         .registry(registry)
         .heartbeatInterval(Duration.ofMillis(options.heartbeatMillis()))
         .build();

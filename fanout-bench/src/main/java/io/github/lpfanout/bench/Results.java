@@ -37,6 +37,7 @@ final class Results {
   ServerProcess.Stats empty;
   ServerProcess.Stats connected;
   ServerProcess.Stats end;
+  /** Cores the server kept busy while its clients were idle, not counting the JIT compiler. */
   double idleCpuFraction = Double.NaN;
   final List<Step> steps = new ArrayList<>();
   String error;

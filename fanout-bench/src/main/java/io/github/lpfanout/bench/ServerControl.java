@@ -7,6 +7,7 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.IntSupplier;
@@ -19,8 +20,9 @@ import jdk.jfr.Recording;
  * closes (the driver went away), or when its lifetime runs out, so that no run leaves it behind.
  *
  * <ul>
- *   <li>{@code STATS}: {@code STATS cpu=<process CPU ns> heap=<used heap bytes> peak=<peak used
- *       heap bytes> threads=<live platform threads> rss=<resident bytes> clients=<n>}
+ *   <li>{@code STATS}: {@code STATS cpu=<process CPU ns> jit=<CPU ns of the JIT compiler's
+ *       threads> heap=<used heap bytes> peak=<peak used heap bytes> threads=<live platform
+ *       threads> rss=<resident bytes> clients=<n>}
  *   <li>{@code GC}: collects the heap until it stops shrinking, then answers as {@code STATS}
  *   <li>{@code JFR <file>}: starts a flight recording with the {@code profile} settings, to be
  *       written to {@code file}; answers as {@code STATS}
@@ -120,7 +122,8 @@ final class ServerControl {
       }
     }
     int threads = ManagementFactory.getThreadMXBean().getThreadCount();
-    return "STATS cpu=" + os.getProcessCpuTime() + " heap=" + heap + " peak=" + peak
+    return "STATS cpu=" + os.getProcessCpuTime() + " jit=" + compilerNanos() + " heap=" + heap
+        + " peak=" + peak
         + " threads=" + threads + " rss=" + residentBytes() + " clients=" + clients.getAsInt();
   }
 
@@ -140,6 +143,36 @@ final class ServerControl {
       }
       before = used;
     }
+  }
+
+  /**
+   * CPU time of the JIT compiler's threads, which {@code ThreadMXBean} does not list, from {@code
+   * /proc/self/task} (in clock ticks, taken as the usual 100 a second); 0 where that is not there.
+   */
+  private static long compilerNanos() {
+    long ticks = 0;
+    try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+      for (Path task : tasks) {
+        String stat;
+        try {
+          stat = Files.readString(task.resolve("stat"));
+        } catch (IOException threadEnded) {
+          continue;
+        }
+        int open = stat.indexOf('(');
+        int close = stat.lastIndexOf(')');
+        // The kernel keeps 15 characters of "C2 CompilerThread0".
+        if (open < 0 || close < open || !stat.substring(open + 1, close).contains("CompilerThre")) {
+          continue;
+        }
+        // After the name: state, then 10 fields, then user and system time.
+        String[] fields = stat.substring(close + 2).split(" ");
+        ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+      }
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+    return ticks * 10_000_000L;
   }
 
   private static long residentBytes() {

@@ -20,9 +20,14 @@ import java.util.concurrent.TimeUnit;
  */
 final class ServerProcess implements AutoCloseable {
 
-  /** What a server process reports about itself. */
-  record Stats(long cpuNanos, long heapBytes, long peakHeapBytes, int threads, long rssBytes,
-      int clients) {
+  /**
+   * What a server process reports about itself.
+   *
+   * @param cpuNanos CPU time of the whole process
+   * @param jitNanos the part of it spent by the JIT compiler's threads, 0 where not known
+   */
+  record Stats(long cpuNanos, long jitNanos, long heapBytes, long peakHeapBytes, int threads,
+      long rssBytes, int clients) {
 
     static Stats parse(String line) {
       Map<String, Long> values = new HashMap<>();
@@ -32,7 +37,7 @@ final class ServerProcess implements AutoCloseable {
           values.put(part.substring(0, equals), Long.parseLong(part.substring(equals + 1)));
         }
       }
-      return new Stats(values.get("cpu"), values.get("heap"), values.get("peak"),
+      return new Stats(values.get("cpu"), values.get("jit"), values.get("heap"), values.get("peak"),
           values.get("threads").intValue(), values.get("rss"), values.get("clients").intValue());
     }
   }
