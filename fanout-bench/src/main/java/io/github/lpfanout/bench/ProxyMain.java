@@ -48,6 +48,8 @@ public final class ProxyMain {
         .authorizer(HttpAuthorizer.newBuilder()
             .authUrl(options.authUrl())
             .maxConcurrentRequests(options.maxAuthRequests())
+            // Every load client connects from loopback: one address must get the whole window.
+            .maxConcurrentRequestsPerAddress(options.maxAuthRequests())
             .build())
         .registry(registry)
         .heartbeatInterval(Duration.ofMillis(options.heartbeatMillis()))
