@@ -269,17 +269,7 @@ class HttpAuthorizerTest {
   @Test
   void oneAddressCannotTakeEverySlotFromTheOthers() throws Exception {
     authorizer = authorizer().maxConcurrentRequests(4).maxConcurrentRequestsPerAddress(2).build();
-    CountDownLatch release = new CountDownLatch(1);
-    authServer.setDispatcher(new Dispatcher() {
-      @Override
-      public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
-        String from = request.getHeaders().get("X-Forwarded-For");
-        if ("192.0.2.66".equals(from)) {
-          release.await(10, TimeUnit.SECONDS);
-        }
-        return new MockResponse.Builder().code(200).build();
-      }
-    });
+    CountDownLatch release = holdRequestsForwardedFor("192.0.2.66");
     StreamRequest flooder = StreamRequest.of("/sse/http://a.example/", Map.of(), "192.0.2.66");
     List<CompletableFuture<AuthDecision>> held = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
@@ -305,17 +295,7 @@ class HttpAuthorizerTest {
     // Every IPv6 host has a /64 of its own (privacy addresses rotate within it): were the share
     // counted per address, one host would take every slot with a few of its addresses.
     authorizer = authorizer().maxConcurrentRequests(4).maxConcurrentRequestsPerAddress(2).build();
-    CountDownLatch release = new CountDownLatch(1);
-    authServer.setDispatcher(new Dispatcher() {
-      @Override
-      public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
-        String from = request.getHeaders().get("X-Forwarded-For");
-        if (from != null && from.startsWith("2001:db8:0:0:")) {
-          release.await(10, TimeUnit.SECONDS);
-        }
-        return new MockResponse.Builder().code(200).build();
-      }
-    });
+    CountDownLatch release = holdRequestsForwardedFor("2001:db8:0:0:");
     List<CompletableFuture<AuthDecision>> held = new ArrayList<>();
     for (String address : List.of("2001:db8:0:0:0:0:0:1", "2001:db8:0:0:0:0:0:2")) {
       StreamRequest flooder = StreamRequest.of("/sse/http://a.example/", Map.of(), address);
@@ -453,6 +433,25 @@ class HttpAuthorizerTest {
         authServer.takeRequest(5, TimeUnit.SECONDS).getHeaders().values("X-Forwarded-For"));
     assertEquals(List.of("198.51.100.1, 198.51.100.2, 203.0.113.5, 192.0.2.7"),
         authServer.takeRequest(5, TimeUnit.SECONDS).getHeaders().values("X-Forwarded-For"));
+  }
+
+  /**
+   * Makes the auth server admit every client, holding its answer to those whose address starts
+   * with {@code prefix} until the returned latch is counted down (or 10 s pass).
+   */
+  private CountDownLatch holdRequestsForwardedFor(String prefix) {
+    CountDownLatch release = new CountDownLatch(1);
+    authServer.setDispatcher(new Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
+        String from = request.getHeaders().get("X-Forwarded-For");
+        if (from != null && from.startsWith(prefix)) {
+          release.await(10, TimeUnit.SECONDS);
+        }
+        return new MockResponse.Builder().code(200).build();
+      }
+    });
+    return release;
   }
 
   private HttpAuthorizer.Builder authorizer() {

@@ -402,60 +402,43 @@ public abstract class TransportConformanceTest {
 
   @Test
   public void stalledClientIsDroppedWithoutDelayingAHealthyOne() throws Exception {
-    // 50 messages of 64 KiB a second; the bound gives the healthy client 16 of them of slack.
-    String base = serve(fanoutBuilder(Authorizer.allowAll())
-        .registry(registryBuilder().minPollGap(Duration.ofMillis(20)).build())
-        .maxPendingBytes(1024 * 1024));
-    String url = upstream.url("/big");
-    BinRecorder healthy = bin(base, url);
-    Socket stalled = closeLater(RawHttp.openAndStall(base, rawPath(base) + "/bin/" + url, 4096));
-    Await.until("both subscribed", () -> subscribers(url) == 2);
-
-    int messages = 150;
-    for (int i = 0; i < messages; i++) {
-      byte[] body = new byte[64 * 1024];
-      java.util.Arrays.fill(body, (byte) i);
-      upstream.answer("/big", new MockResponse.Builder().body(new Buffer().write(body)).build());
-    }
-    Delivery delivery = receiveNumbered(healthy, messages, null);
-    FaultReport.record(fault("stalled client beside 1 healthy"), 1, delivery.count(), messages);
-    assertEquals(messages, delivery.count(), "messages the healthy client got in order");
-
-    Await.until("the stalled client dropped", Duration.ofSeconds(20),
-        () -> fanout.clientCount() == 1);
-    assertEquals(1, subscribers(url));
-    assertFalse(stalled.isClosed());
+    stalledClientsBesideAHealthyOne(1, "stalled client beside 1 healthy");
   }
 
   @Test
   public void twentyStalledClientsDelayNoHealthyOne() throws Exception {
-    // The test above with twenty stalled clients instead of one. Where writes block (the JDK
-    // transport), each stalled client holds a writer thread; the healthy client's writes must not
-    // wait for one stall to be found after another. 50 messages of 64 KiB a second; the bound
-    // gives the healthy client 16 of them of slack.
+    // Where writes block (the JDK transport), each stalled client holds a writer thread: the
+    // healthy client's writes must not wait for one stall to be found after another.
+    stalledClientsBesideAHealthyOne(20, "20 stalled clients beside 1 healthy");
+  }
+
+  /**
+   * Clients that read nothing beside one that reads, at 50 messages of 64 KiB a second: the
+   * bound gives the healthy client 16 of them of slack. Every stalled client is dropped, without
+   * its connection being closed under it, and the healthy one gets every message in order.
+   */
+  private void stalledClientsBesideAHealthyOne(int stalledCount, String fault) throws Exception {
     String base = serve(fanoutBuilder(Authorizer.allowAll())
         .registry(registryBuilder().minPollGap(Duration.ofMillis(20)).build())
         .maxPendingBytes(1024 * 1024));
     String url = upstream.url("/big");
     BinRecorder healthy = bin(base, url);
-    int stalledCount = 20;
+    List<Socket> stalled = new ArrayList<>();
     for (int i = 0; i < stalledCount; i++) {
-      closeLater(RawHttp.openAndStall(base, rawPath(base) + "/bin/" + url, 4096));
+      stalled.add(closeLater(RawHttp.openAndStall(base, rawPath(base) + "/bin/" + url, 4096)));
     }
     Await.until("all subscribed", () -> subscribers(url) == stalledCount + 1);
 
     int messages = 150;
-    for (int i = 0; i < messages; i++) {
-      byte[] body = new byte[64 * 1024];
-      java.util.Arrays.fill(body, (byte) i);
-      upstream.answer("/big", new MockResponse.Builder().body(new Buffer().write(body)).build());
-    }
+    answerNumbered("/big", 0, messages, 64 * 1024);
     Delivery delivery = receiveNumbered(healthy, messages, null);
-    FaultReport.record(fault("20 stalled clients beside 1 healthy"), 20, delivery.count(),
-        messages);
+    FaultReport.record(fault(fault), stalledCount, delivery.count(), messages);
     assertEquals(messages, delivery.count(), "messages the healthy client got in order");
+
     Await.until("the stalled clients dropped", Duration.ofSeconds(20),
         () -> fanout.clientCount() == 1);
+    assertEquals(1, subscribers(url));
+    assertTrue(stalled.stream().noneMatch(Socket::isClosed));
   }
 
   @Test
