@@ -57,6 +57,11 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>{@code no-auth}</td><td>{@code true} admits every client without asking (logs a
  *       warning)</td><td>{@code false}</td></tr>
  *   <tr><td>{@code auth-timeout}</td><td>how long the auth server may take</td><td>5s</td></tr>
+ *   <tr><td>{@code auth-max-requests}</td><td>auth requests in flight at once; past it clients
+ *       get 503</td><td>256</td></tr>
+ *   <tr><td>{@code auth-max-requests-per-address}</td><td>auth requests in flight at once for one
+ *       client address (an IPv6 /64); past it that address gets 429. Behind a reverse proxy,
+ *       raise it to {@code auth-max-requests}</td><td>32</td></tr>
  *   <tr><td>{@code forwarded-headers}</td><td>comma-separated client headers copied onto the auth
  *       request</td><td>{@code Cookie, Authorization}</td></tr>
  *   <tr><td>{@code max-urls-per-client}</td><td>distinct URLs one connection may name</td>

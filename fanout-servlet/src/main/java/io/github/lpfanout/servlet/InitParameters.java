@@ -27,6 +27,8 @@ final class InitParameters {
   static final String AUTH_URL = "auth-url";
   static final String NO_AUTH = "no-auth";
   static final String AUTH_TIMEOUT = "auth-timeout";
+  static final String AUTH_MAX_REQUESTS = "auth-max-requests";
+  static final String AUTH_MAX_REQUESTS_PER_ADDRESS = "auth-max-requests-per-address";
   static final String FORWARDED_HEADERS = "forwarded-headers";
   static final String MAX_URLS_PER_CLIENT = "max-urls-per-client";
   static final String MAX_TARGET_LENGTH = "max-target-length";
@@ -48,7 +50,8 @@ final class InitParameters {
   static final String POSTBACK_PATH = "postback-path";
 
   private static final Set<String> KNOWN = Set.of(
-      AUTH_URL, NO_AUTH, AUTH_TIMEOUT, FORWARDED_HEADERS, MAX_URLS_PER_CLIENT, MAX_TARGET_LENGTH,
+      AUTH_URL, NO_AUTH, AUTH_TIMEOUT, AUTH_MAX_REQUESTS, AUTH_MAX_REQUESTS_PER_ADDRESS,
+      FORWARDED_HEADERS, MAX_URLS_PER_CLIENT, MAX_TARGET_LENGTH,
       MAX_PENDING_BYTES, HEARTBEAT_INTERVAL, SHUTDOWN_GRACE, READ_TIMEOUT, MIN_POLL_GAP,
       MAX_BODY_BYTES, ALLOW, MAX_CLIENTS, MAX_POLLED_URLS, PUSH_FED, RETRY, LATEST_ON_JOIN,
       CORS_ALLOW_ORIGINS, CORS_ALLOW_CREDENTIALS, POSTBACK_SECRET, POSTBACK_PATH);
@@ -153,6 +156,9 @@ final class InitParameters {
 
     HttpAuthorizer.Builder http = HttpAuthorizer.newBuilder().authUrl(authUrl);
     set(AUTH_TIMEOUT, InitParameters::duration, http::timeout);
+    set(AUTH_MAX_REQUESTS, text -> Math.toIntExact(number(text)), http::maxConcurrentRequests);
+    set(AUTH_MAX_REQUESTS_PER_ADDRESS, text -> Math.toIntExact(number(text)),
+        http::maxConcurrentRequestsPerAddress);
     set(FORWARDED_HEADERS, InitParameters::names, http::forwardedHeaders);
     return http.build();
   }

@@ -27,6 +27,8 @@ class InitParametersTest {
     Fanout fanout = InitParameters.fanout(config(Map.ofEntries(
         Map.entry("auth-url", "http://127.0.0.1:9/check"),
         Map.entry("auth-timeout", "3s"),
+        Map.entry("auth-max-requests", "512"),
+        Map.entry("auth-max-requests-per-address", "512"),
         Map.entry("forwarded-headers", "Cookie, X-Api-Key"),
         Map.entry("max-urls-per-client", "10"),
         Map.entry("max-target-length", "4096"),
@@ -66,13 +68,18 @@ class InitParametersTest {
       "min-poll-gap      | -1s    | minPollGap",
       "allow             | a.example | allow",
       "max-clients       | 0      | maxClients",
+      "auth-max-requests | 0      | maxConcurrentRequests",
+      "auth-max-requests-per-address | 0 | maxConcurrentRequestsPerAddress",
       "postback-secret   | short  | postback-secret",
       "cors-allow-origins| app.example | cors-allow-origins",
   })
   void invalidOrMissingParameterFailsInitNamingIt(String name, String value, String named) {
+    // The auth server's own parameters count only beside an auth server.
     Map<String, String> parameters = name.startsWith("no-auth") || name.equals("auth-url")
         ? Map.of(name, value)
-        : Map.of("no-auth", "true", name, value);
+        : name.startsWith("auth-")
+            ? Map.of("auth-url", "http://127.0.0.1:9/check", name, value)
+            : Map.of("no-auth", "true", name, value);
 
     ServletException e =
         assertThrows(ServletException.class, () -> InitParameters.fanout(config(parameters)));
