@@ -46,6 +46,7 @@ import org.slf4j.LoggerFactory;
  */
 final class StreamWriter implements WriteListener, AsyncListener {
   private static final Logger log = LoggerFactory.getLogger(StreamWriter.class);
+  private static final int STREAM_BUFFER_BYTES = 8192;
 
   private final AsyncContext async;
   private final HttpServletResponse response;
@@ -241,6 +242,9 @@ final class StreamWriter implements WriteListener, AsyncListener {
   /** Writes frames while the output is ready; flushes when the queue is empty. */
   private void writeFrames(ClientStream admitted) throws IOException {
     if (!headersSet) {
+      // A stream holds its response buffer while it lives, mostly idle, and flushes after every
+      // batch of frames anyway: Jetty's default of 32 KiB per stream buys nothing.
+      response.setBufferSize(STREAM_BUFFER_BYTES);
       response.setStatus(HttpServletResponse.SC_OK);
       response.setContentType(admitted.contentType());
       for (Map.Entry<String, String> header : admitted.responseHeaders().entrySet()) {
