@@ -17,6 +17,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Pattern;
 import okhttp3.Call;
 import okhttp3.Callback;
 import okhttp3.Headers;
@@ -55,6 +56,8 @@ import org.slf4j.LoggerFactory;
 public final class HttpAuthorizer implements Authorizer, Closeable {
   private static final Logger log = LoggerFactory.getLogger(HttpAuthorizer.class);
   private static final MediaType TEXT_PLAIN = MediaType.get("text/plain; charset=utf-8");
+  /** What an IPv6 literal, with a zone perhaps, may look like; it is parsed to be sure. */
+  private static final Pattern IPV6_LITERAL = Pattern.compile("[0-9A-Fa-f:.%]*:[0-9A-Za-z:.%]*");
   private static final List<String> RELAYED_HEADERS =
       List.of("Content-Type", "WWW-Authenticate", "Location");
 
@@ -149,7 +152,7 @@ public final class HttpAuthorizer implements Authorizer, Closeable {
    * its text. Null if the address is unknown.
    */
   static String source(String address) {
-    if (address == null || !address.matches("[0-9A-Fa-f:.%]*:[0-9A-Za-z:.%]*")) {
+    if (address == null || !IPV6_LITERAL.matcher(address).matches()) {
       return address;
     }
     int zone = address.indexOf('%');
