@@ -503,9 +503,7 @@ class UpstreamFaultTest {
     subscribeFaulty(upstream.url("/feed"));
 
     assertRecovered();
-    List<Long> attempts = nanos(upstream.awaitArrivals(2));
-    long gap = TimeUnit.NANOSECONDS.toMillis(attempts.get(1) - attempts.get(0));
-    assertTrue(gap >= 1_000, "retried after " + gap + " ms, before Retry-After: 1");
+    assertRetriedAfterAtLeast(upstream, 1_000, "Retry-After: 1");
     finish("503 Retry-After: 1 (seconds)", 1);
   }
 
@@ -523,9 +521,7 @@ class UpstreamFaultTest {
     subscribeFaulty(upstream.url("/feed"));
 
     assertRecovered();
-    List<Long> attempts = nanos(upstream.awaitArrivals(2));
-    long gap = TimeUnit.NANOSECONDS.toMillis(attempts.get(1) - attempts.get(0));
-    assertTrue(gap >= 2_000, "retried after " + gap + " ms, before a Retry-After 2 s on");
+    assertRetriedAfterAtLeast(upstream, 2_000, "a Retry-After 2 s on");
     finish("429 Retry-After: HTTP date", 1);
   }
 
@@ -554,4 +550,12 @@ class UpstreamFaultTest {
     }
     finish("5xx storm", storm.length);
   }
+
+  /** Fails unless the second request reached {@code upstream} {@code millis} after the first. */
+  private static void assertRetriedAfterAtLeast(TimedUpstream upstream, long millis, String asked) {
+    List<Long> attempts = nanos(upstream.awaitArrivals(2));
+    long gap = TimeUnit.NANOSECONDS.toMillis(attempts.get(1) - attempts.get(0));
+    assertTrue(gap >= millis, "retried after " + gap + " ms, before " + asked);
+  }
+
 }
