@@ -11,6 +11,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import javax.servlet.AsyncContext;
 import javax.servlet.ServletException;
@@ -107,8 +112,11 @@ import org.slf4j.LoggerFactory;
  * <p>{@link #service} runs on a container thread and returns at once: it starts async processing
  * with no timeout and hands the request to the fanout. Nothing then holds a thread per connection.
  * The answer is written by whichever thread has something for it: a container thread when the
- * output becomes writable again, a poller thread when a frame arrives, the heartbeat thread, the
- * authorizer's thread once the client is admitted. Writes never block, because each one is made
+ * output becomes writable again, the authorizer's thread once the client is admitted, and one of
+ * the servlet's writer threads when the fanout has a frame for it. The writer threads, daemons
+ * named {@code fanout-servlet-writer-N}, one per core, start in {@link #init()} and stop in {@link
+ * #destroy()}; without them, the fanout's single delivery thread would make every container write
+ * of every client itself. Writes never block, because each one is made
  * only after {@code isReady()} returned true, and one connection's response is used by one thread
  * at a time, never after the container reported an error or completed it: the container recycles
  * those objects for the next connection. A client that does not read fills the container's
@@ -163,6 +171,8 @@ public final class FanoutServlet extends HttpServlet {
   private final transient Supplier<Fanout> factory;
   private final transient boolean owns;
   private transient volatile Fanout fanout;
+  /** Drains streams woken by the fanout; null until {@link #init()}, when writes run inline. */
+  private transient volatile ExecutorService writers;
 
   /** Builds its fanout from the init parameters when initialized; see the class description. */
   public FanoutServlet() {
@@ -186,6 +196,8 @@ public final class FanoutServlet extends HttpServlet {
 
   @Override
   public void init() throws ServletException {
+    writers = Executors.newFixedThreadPool(
+        Runtime.getRuntime().availableProcessors(), writerThreads());
     if (owns) {
       fanout = factory == null
           ? InitParameters.fanout(getServletConfig())
@@ -231,7 +243,8 @@ public final class FanoutServlet extends HttpServlet {
 
     AsyncContext async = request.startAsync();
     async.setTimeout(0);
-    StreamWriter writer = new StreamWriter(async, response);
+    Executor pumps = writers;
+    StreamWriter writer = new StreamWriter(async, response, pumps == null ? Runnable::run : pumps);
     async.addListener(writer);
     writer.start();
     if (target == null) {
@@ -293,7 +306,10 @@ public final class FanoutServlet extends HttpServlet {
     response.getOutputStream().write(body);
   }
 
-  /** Closes the fanout if this servlet made it, which ends every stream and stops its threads. */
+  /**
+   * Closes the fanout if this servlet made it, which ends every stream and stops its threads, then
+   * stops the writer threads once they have written what was queued.
+   */
   @Override
   public void destroy() {
     Fanout current = fanout;
@@ -301,5 +317,21 @@ public final class FanoutServlet extends HttpServlet {
       fanout = null;
       current.close();
     }
+    ExecutorService pumps = writers;
+    if (pumps != null) {
+      writers = null;
+      pumps.shutdown();
+    }
+  }
+
+  private static ThreadFactory writerThreads() {
+    AtomicInteger count = new AtomicInteger();
+    return task -> {
+      Thread thread = new Thread(task, "fanout-servlet-writer-" + count.incrementAndGet());
+      thread.setDaemon(true);
+      // A container's web-app class loader must not stay reachable from a thread after undeploy.
+      thread.setContextClassLoader(null);
+      return thread;
+    };
   }
 }

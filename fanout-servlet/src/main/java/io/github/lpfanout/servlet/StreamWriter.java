@@ -7,6 +7,8 @@ import io.github.lpfanout.Refusal;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import javax.servlet.AsyncContext;
@@ -24,11 +26,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Three kinds of thread call in: container threads ({@link #onWritePossible} and the {@link
  * AsyncListener} methods), the thread that completes the admission (the request thread or the
- * authorizer's), and the threads that wake the stream (pollers, the heartbeat timer, a thread
- * closing the fanout). Every one of them only signals {@link #pump()}; whichever thread finds the
- * pump idle drains on behalf of all, and loops while signals arrived meanwhile. So the response is
- * used by one thread at a time, its output only while {@link ServletOutputStream#isReady()} says
- * so, and no thread ever waits for a client.
+ * authorizer's), and the threads that wake the stream (the fanout's delivery thread, the heartbeat
+ * timer, a thread closing the fanout). Every one of them only signals the pump; whichever thread
+ * finds the pump idle drains on behalf of all, and loops while signals arrived meanwhile. So the
+ * response is used by one thread at a time, its output only while {@link
+ * ServletOutputStream#isReady()} says so, and no thread ever waits for a client.
+ *
+ * <p>A wake-up from the fanout hands the draining to the servlet's writer executor rather than
+ * draining on the waking thread: the fanout delivers a message to every client from one thread,
+ * which would otherwise make every container write itself, one client after another. If the
+ * executor refuses the task (it was shut down), the waking thread drains after all.
  *
  * <p>The response is completed exactly once: by the pump when the stream finishes (the fanout shut
  * down, or dropped the client as too slow) or a write fails, or by the container's {@code onError}
@@ -51,6 +58,7 @@ final class StreamWriter implements WriteListener, AsyncListener {
   private final AsyncContext async;
   private final HttpServletResponse response;
   private final ServletOutputStream out;
+  private final Executor writers;
   private final AtomicInteger signals = new AtomicInteger();
   /** Held while the response, its output or the async context is used; see the class notes. */
   private final ReentrantLock lock = new ReentrantLock();
@@ -71,10 +79,16 @@ final class StreamWriter implements WriteListener, AsyncListener {
   private byte[] pendingBody;
   private boolean refusalWritten;
 
-  StreamWriter(AsyncContext async, HttpServletResponse response) throws IOException {
+  /**
+   * @param writers where a wake-up from the fanout drains; tasks never block, so a few threads
+   *     serve every stream
+   */
+  StreamWriter(AsyncContext async, HttpServletResponse response, Executor writers)
+      throws IOException {
     this.async = async;
     this.response = response;
     this.out = response.getOutputStream();
+    this.writers = writers;
   }
 
   /**
@@ -96,8 +110,8 @@ final class StreamWriter implements WriteListener, AsyncListener {
     }
 
     ClientStream admitted = ((Admission.Admitted) admission).stream();
-    admitted.onAvailable(this::pump);
-    admitted.onAbort(this::pump);
+    admitted.onAvailable(this::wake);
+    admitted.onAbort(this::wake);
     stream = admitted;
     pump();
   }
@@ -170,9 +184,25 @@ final class StreamWriter implements WriteListener, AsyncListener {
 
   /** Drains on this thread unless another thread is draining, which then drains once more. */
   private void pump() {
+    if (signals.getAndIncrement() == 0) {
+      drainWhileSignalled();
+    }
+  }
+
+  /** As {@link #pump()}, but drains on the writer executor if nothing is draining. */
+  private void wake() {
     if (signals.getAndIncrement() != 0) {
       return;
     }
+    try {
+      writers.execute(this::drainWhileSignalled);
+    } catch (RejectedExecutionException shutDown) {
+      drainWhileSignalled();
+    }
+  }
+
+  /** Drains until no signal came in meanwhile. Called by the thread that took the first signal. */
+  private void drainWhileSignalled() {
     int missed = 1;
     do {
       drain();

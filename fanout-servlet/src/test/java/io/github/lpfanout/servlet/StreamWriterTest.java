@@ -3,6 +3,7 @@ package io.github.lpfanout.servlet;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.lpfanout.Admission;
 import io.github.lpfanout.Authorizer;
@@ -13,10 +14,14 @@ import io.github.lpfanout.UpstreamUrl;
 import io.github.lpfanout.testing.Await;
 import java.io.IOException;
 import java.lang.reflect.Proxy;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -32,7 +37,7 @@ import org.junit.jupiter.api.Test;
 /**
  * How the writer shares a response with the container, which recycles it for the next connection
  * once it has reported an error and completed it. A fake container makes the race deterministic:
- * a write is held open on the delivery thread while the container ends the request.
+ * a write is held open on the writer thread while the container ends the request.
  */
 class StreamWriterTest {
   /** Push-fed, so never polled: nothing connects to it. */
@@ -40,6 +45,8 @@ class StreamWriterTest {
 
   private Fanout fanout;
   private final FakeContainer container = new FakeContainer();
+  private final ExecutorService writers =
+      Executors.newSingleThreadExecutor(task -> new Thread(task, "writer"));
 
   @BeforeEach
   void startFanout() {
@@ -53,6 +60,7 @@ class StreamWriterTest {
   void closeFanout() {
     container.output.release();
     fanout.close();
+    writers.shutdownNow();
   }
 
   @Test
@@ -82,6 +90,29 @@ class StreamWriterTest {
 
     assertEquals(List.of(), container.usesAfterRecycle, "used after the container recycled it");
     assertEquals(1, container.completions.get(), "complete() calls");
+  }
+
+  @Test
+  void frameFromTheFanoutIsWrittenOnTheWriterExecutorNotTheDeliveryThread() throws Exception {
+    admittedWriter();
+
+    publish("first-frame");
+
+    Await.until("the frame written", () -> container.output.written().contains("first-frame"));
+    assertEquals(Set.of("writer"), container.output.threadsWritingSince("first-frame"));
+  }
+
+  @Test
+  void frameStillWrittenByTheWakingThreadOnceTheWriterExecutorIsShutDown() throws Exception {
+    admittedWriter();
+    writers.shutdown();
+
+    publish("after-shutdown");
+
+    Await.until("the frame written", () -> container.output.written().contains("after-shutdown"));
+    Set<String> threads = container.output.threadsWritingSince("after-shutdown");
+    assertTrue(threads.stream().allMatch(name -> name.startsWith("fanout-delivery")),
+        "written on the fanout's delivery thread: " + threads);
   }
 
   @Test
@@ -117,7 +148,7 @@ class StreamWriterTest {
 
   /** A writer that the container made writable and whose client was admitted and subscribed. */
   private StreamWriter admittedWriter() throws Exception {
-    StreamWriter writer = new StreamWriter(container.async, container.response);
+    StreamWriter writer = new StreamWriter(container.async, container.response, writers);
     writer.start();
     writer.onWritePossible();
     Admission admission = fanout.open(StreamRequest.of("/sse/" + URL, Map.of(), "127.0.0.1"))
@@ -188,6 +219,8 @@ class StreamWriterTest {
   private static final class FakeOutput extends ServletOutputStream {
     final AtomicInteger flushes = new AtomicInteger();
     private final FakeContainer container;
+    /** Every write's text and the name of the thread that made it, in order. */
+    private final List<String[]> writes = new CopyOnWriteArrayList<>();
     private final CountDownLatch released = new CountDownLatch(1);
     private volatile boolean holdNext;
     private volatile boolean holding;
@@ -213,6 +246,25 @@ class StreamWriterTest {
       failing = true;
     }
 
+    String written() {
+      StringBuilder text = new StringBuilder();
+      writes.forEach(write -> text.append(write[0]));
+      return text.toString();
+    }
+
+    /** The threads that made the write containing {@code text} and every write after it. */
+    Set<String> threadsWritingSince(String text) {
+      Set<String> threads = new HashSet<>();
+      boolean seen = false;
+      for (String[] write : writes) {
+        seen |= write[0].contains(text);
+        if (seen) {
+          threads.add(write[1]);
+        }
+      }
+      return threads;
+    }
+
     @Override
     public boolean isReady() {
       container.used("isReady");
@@ -235,6 +287,8 @@ class StreamWriterTest {
       if (failing) {
         throw new IOException("Broken pipe");
       }
+      writes.add(new String[] {
+          new String(bytes, offset, length, UTF_8), Thread.currentThread().getName()});
       if (holdNext) {
         holdNext = false;
         holding = true;
