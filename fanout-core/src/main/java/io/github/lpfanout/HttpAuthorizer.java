@@ -77,7 +77,9 @@ public final class HttpAuthorizer implements Authorizer, Closeable {
     this.timeout = builder.timeout;
     this.ownsClient = builder.client == null;
     OkHttpClient base =
-        ownsClient ? HttpClients.create("fanout-auth", builder.timeout) : builder.client;
+        ownsClient
+            ? HttpClients.create("fanout-auth", builder.timeout, builder.maxConcurrentRequests)
+            : builder.client;
     this.client = base.newBuilder().callTimeout(builder.timeout).build();
     this.forwardedHeaders = List.copyOf(builder.forwardedHeaders);
     this.maxRelayedBodyBytes = builder.maxRelayedBodyBytes;

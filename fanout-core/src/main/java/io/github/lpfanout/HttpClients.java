@@ -8,6 +8,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import okhttp3.ConnectionPool;
 import okhttp3.Dispatcher;
 import okhttp3.Dns;
 import okhttp3.OkHttpClient;
@@ -26,17 +27,21 @@ final class HttpClients {
    * <p>A call holds its thread while it waits for the answer, which for a long poll is most of
    * the time. On Java 21 and later the threads are virtual, so a thousand URLs polled at once cost
    * no platform threads; before that each call in flight holds a platform thread.
+   *
+   * @param maxInFlight how many calls the caller may have in flight at once; the client keeps up to
+   *     that many idle connections, for five minutes
    */
-  static OkHttpClient create(String threadPrefix, Duration readTimeout) {
-    return create(threadPrefix, readTimeout, Duration.ZERO);
+  static OkHttpClient create(String threadPrefix, Duration readTimeout, int maxInFlight) {
+    return create(threadPrefix, readTimeout, Duration.ZERO, maxInFlight);
   }
 
   /**
-   * Like {@link #create(String, Duration)}, with a bound on each whole call, from the connect to
-   * the last byte of the body, so that an upstream that trickles its body cannot hold a call for
+   * Like {@link #create(String, Duration, int)}, with a bound on each whole call, from the connect
+   * to the last byte of the body, so that an upstream that trickles its body cannot hold a call for
    * ever by keeping each read under the read timeout. {@link Duration#ZERO} means no bound.
    */
-  static OkHttpClient create(String threadPrefix, Duration readTimeout, Duration callTimeout) {
+  static OkHttpClient create(
+      String threadPrefix, Duration readTimeout, Duration callTimeout, int maxInFlight) {
     ExecutorService executor = virtualThreadPerTask(threadPrefix);
     if (executor == null) {
       executor = new ThreadPoolExecutor(
@@ -55,6 +60,10 @@ final class HttpClients {
         // A pooled connection that a keep-alive server closed is retried on a new one.
         .retryOnConnectionFailure(true)
         .followRedirects(false)
+        // OkHttp keeps 5 idle connections by default and closes the rest as each call ends, so
+        // many calls at once (a burst of admissions, a thousand URLs each between two polls) would
+        // open a new connection for almost every call.
+        .connectionPool(new ConnectionPool(maxInFlight, 5, TimeUnit.MINUTES))
         .build();
   }
 

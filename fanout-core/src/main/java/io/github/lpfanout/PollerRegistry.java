@@ -77,7 +77,8 @@ public final class PollerRegistry implements AutoCloseable {
     // The registry's own client connects directly, whatever proxy the JVM is configured with: a
     // proxy resolves the names itself, out of reach of the URL policy's check of the addresses.
     OkHttpClient base = ownsClient
-        ? HttpClients.create("fanout-poll", builder.readTimeout, builder.effectiveCallTimeout())
+        ? HttpClients.create("fanout-poll", builder.readTimeout, builder.effectiveCallTimeout(),
+            builder.maxPolledUrls)
             .newBuilder().proxy(Proxy.NO_PROXY).build()
         : builder.client;
     this.client = base.newBuilder().dns(urlPolicy.guard(base.dns())).build();

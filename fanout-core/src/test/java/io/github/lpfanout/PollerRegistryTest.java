@@ -413,7 +413,7 @@ class PollerRegistryTest {
 
   @Test
   void lastSubscriberLeavingCancelsThePoll() throws Exception {
-    OkHttpClient client = HttpClients.create("test-poll", Duration.ofMinutes(2));
+    OkHttpClient client = HttpClients.create("test-poll", Duration.ofMinutes(2), 8);
     cleanups.add(() -> HttpClients.shutdown(client));
     registry = fastRegistry().client(client).build();
     Subscription first = registry.subscribe(List.of(url("/feed")), recorder("first"));
@@ -457,7 +457,7 @@ class PollerRegistryTest {
 
   @Test
   void closeStopsEveryPollerAndRefusesNewSubscribers() throws Exception {
-    OkHttpClient client = HttpClients.create("test-poll", Duration.ofMinutes(2));
+    OkHttpClient client = HttpClients.create("test-poll", Duration.ofMinutes(2), 8);
     cleanups.add(() -> HttpClients.shutdown(client));
     ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
     cleanups.add(scheduler::shutdownNow);

@@ -55,7 +55,7 @@ class ReservedNameDnsTest {
   @Test
   void theLibrarysOwnClientRefusesInvalidNamesAndBoundsEachCall() throws Exception {
     OkHttpClient client =
-        HttpClients.create("test-own", Duration.ofSeconds(7), Duration.ofSeconds(9));
+        HttpClients.create("test-own", Duration.ofSeconds(7), Duration.ofSeconds(9), 8);
     try {
       assertInstanceOf(ReservedNameDns.class, client.dns());
       assertThrows(UnknownHostException.class, () -> client.dns().lookup("upstream.invalid"));
