@@ -44,21 +44,7 @@ class HttpClientsTest {
           })
           .build();
 
-      CompletableFuture<String> body = new CompletableFuture<>();
-      recording.newCall(new Request.Builder().url(server.url("/")).build()).enqueue(
-          new Callback() {
-            @Override
-            public void onResponse(Call call, Response response) throws IOException {
-              try (response) {
-                body.complete(response.body().string());
-              }
-            }
-
-            @Override
-            public void onFailure(Call call, IOException e) {
-              body.completeExceptionally(e);
-            }
-          });
+      CompletableFuture<String> body = call(recording, server.url("/"));
 
       assertEquals("ok", body.get(5, TimeUnit.SECONDS));
       Thread thread = caller.get(5, TimeUnit.SECONDS);
