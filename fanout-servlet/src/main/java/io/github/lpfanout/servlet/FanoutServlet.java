@@ -196,13 +196,14 @@ public final class FanoutServlet extends HttpServlet {
 
   @Override
   public void init() throws ServletException {
-    writers = Executors.newFixedThreadPool(
-        Runtime.getRuntime().availableProcessors(), writerThreads());
     if (owns) {
       fanout = factory == null
           ? InitParameters.fanout(getServletConfig())
           : Objects.requireNonNull(factory.get(), "the fanout factory returned null");
     }
+    // Threads start with the first task, so a servlet that failed above leaves none behind.
+    writers = Executors.newFixedThreadPool(
+        Runtime.getRuntime().availableProcessors(), writerThreads());
   }
 
   /** The fanout this servlet serves; null before {@link #init()} when the servlet makes it. */
