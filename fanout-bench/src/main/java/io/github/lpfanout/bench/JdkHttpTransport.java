@@ -11,8 +11,9 @@ import java.util.concurrent.Executors;
 
 /**
  * The JDK's {@code HttpServer} with {@link FanoutHttpHandler} at {@code /}, as the runnable proxy
- * serves it, with {@code TCP_NODELAY}. The server has no executor of its own: the handler never
- * blocks its dispatcher.
+ * serves it: with {@code TCP_NODELAY}, and a cached pool of request threads as the server's
+ * executor, since the JDK server reads each request's line and headers on the thread that runs the
+ * handler, and without one its single dispatcher thread would also parse every request.
  */
 final class JdkHttpTransport implements Transport {
   private static final String NODELAY = "sun.net.httpserver.nodelay";
@@ -21,6 +22,7 @@ final class JdkHttpTransport implements Transport {
   private HttpServer server;
   private FanoutHttpHandler handler;
   private ExecutorService executor;
+  private ExecutorService requests;
 
   /**
    * @param writers {@code default} for the handler's own writer executor, {@code platform} for a
@@ -55,6 +57,12 @@ final class JdkHttpTransport implements Transport {
       System.setProperty(NODELAY, "true");
     }
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096);
+    requests = Executors.newCachedThreadPool(task -> {
+      Thread thread = new Thread(task, "bench-jdkhttp-request");
+      thread.setDaemon(true);
+      return thread;
+    });
+    server.setExecutor(requests);
     server.createContext("/", handler);
     server.start();
     return server.getAddress().getPort();
@@ -64,6 +72,7 @@ final class JdkHttpTransport implements Transport {
   public void close() {
     handler.close();
     server.stop(0);
+    requests.shutdownNow();
     if (executor != null) {
       executor.shutdownNow();
     }
