@@ -53,6 +53,7 @@ public final class ClientStream implements Subscriber {
   private enum State { OPEN, DRAINING, ENDED }
 
   private final FrameEncoder encoder;
+  private final Frame heartbeat;
   private final Map<String, String> responseHeaders;
   private final List<UpstreamUrl> urls;
   private final String client;
@@ -79,24 +80,28 @@ public final class ClientStream implements Subscriber {
       String client,
       long maxPendingBytes,
       Consumer<ClientStream> onEnd) {
-    this(encoder, Map.of(), null, urls, client, maxPendingBytes, new Counters(), onEnd);
+    this(encoder, Map.of(), null, Frame.of(encoder.heartbeat()), urls, client, maxPendingBytes,
+        new Counters(), onEnd);
   }
 
   /**
    * @param headers response headers besides the encoder's, such as CORS headers
    * @param opening the frame queued before any other, such as the encoder's opening; may be null
+   * @param heartbeat the encoder's heartbeat, shared by the streams of its format
    * @param counters where deliveries and drops are counted
    */
   ClientStream(
       FrameEncoder encoder,
       Map<String, String> headers,
       Frame opening,
+      Frame heartbeat,
       List<UpstreamUrl> urls,
       String client,
       long maxPendingBytes,
       Counters counters,
       Consumer<ClientStream> onEnd) {
     this.encoder = encoder;
+    this.heartbeat = heartbeat;
     this.counters = counters;
     Map<String, String> all = new LinkedHashMap<>(encoder.responseHeaders());
     all.putAll(headers);
@@ -247,7 +252,7 @@ public final class ClientStream implements Subscriber {
   /** Queues a heartbeat if nothing was queued for {@code intervalNanos}. */
   void heartbeatIfIdle(long nowNanos, long intervalNanos) {
     if (nowNanos - lastFrameNanos >= intervalNanos) {
-      offer(Frame.of(encoder.heartbeat()), false);
+      offer(heartbeat, false);
     }
   }
 

@@ -2,6 +2,7 @@ package io.github.lpfanout;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -76,6 +77,8 @@ public final class Fanout implements AutoCloseable {
   private final String postbackPath;
   private final boolean latestOnJoin;
   private final Duration retry;
+  /** Each format's first frame and heartbeat, made once and shared by every stream. */
+  private final Map<FrameEncoder, FixedFrames> fixedFrames = new IdentityHashMap<>();
 
   private Fanout(Builder builder) {
     this.registry = builder.registry != null ? builder.registry : PollerRegistry.newBuilder().build();
@@ -94,6 +97,9 @@ public final class Fanout implements AutoCloseable {
         : builder.encoders.containsKey(DEFAULT_POSTBACK_PATH) ? null : DEFAULT_POSTBACK_PATH;
     this.latestOnJoin = builder.latestOnJoin;
     this.retry = builder.retry;
+    for (FrameEncoder encoder : builder.encoders.values()) {
+      fixedFrames.put(encoder, FixedFrames.of(encoder, retry));
+    }
     this.heartbeatInterval = builder.heartbeatInterval;
     this.shutdownGrace = builder.shutdownGrace;
     this.ownsScheduler = builder.scheduler == null;
@@ -200,9 +206,10 @@ public final class Fanout implements AutoCloseable {
     if (!reserveClient()) {
       return new Admission.Refused(tooManyClients());
     }
-    ClientStream stream = new ClientStream(target.encoder(), corsHeaders,
-        firstFrame(target.encoder()), target.urls(), describe(request), maxPendingBytes,
-        registry.counters(), this::ended);
+    FixedFrames fixed = fixedFrames.get(target.encoder());
+    ClientStream stream = new ClientStream(target.encoder(), corsHeaders, fixed.first(),
+        fixed.heartbeat(), target.urls(), describe(request), maxPendingBytes, registry.counters(),
+        this::ended);
     streams.add(stream);
     try {
       stream.attach(registry.subscribe(target.urls(), stream, startFrom(request)));
@@ -321,13 +328,17 @@ public final class Fanout implements AutoCloseable {
   }
 
   /**
-   * What a stream starts with: the format's opening, or else a heartbeat. Either way the writer
-   * has a frame to write at once, so the response headers reach the client when it is admitted,
-   * not with the first message, which may be long in coming.
+   * A format's frames that carry no message. A stream starts with the first: the format's opening,
+   * or else a heartbeat. Either way the writer has a frame to write at once, so the response
+   * headers reach the client when it is admitted, not with the first message, which may be long
+   * in coming.
    */
-  private Frame firstFrame(FrameEncoder encoder) {
-    byte[] opening = encoder.opening(retry);
-    return Frame.of(opening.length > 0 ? opening : encoder.heartbeat());
+  private record FixedFrames(Frame first, Frame heartbeat) {
+    static FixedFrames of(FrameEncoder encoder, Duration retry) {
+      Frame heartbeat = Frame.of(encoder.heartbeat());
+      byte[] opening = encoder.opening(retry);
+      return new FixedFrames(opening.length > 0 ? Frame.of(opening) : heartbeat, heartbeat);
+    }
   }
 
   private boolean reserveClient() {
