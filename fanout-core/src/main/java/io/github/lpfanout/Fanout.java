@@ -1,5 +1,6 @@
 package io.github.lpfanout;
 
+import io.github.lpfanout.internal.DaemonThreads;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -116,7 +117,7 @@ public final class Fanout implements AutoCloseable {
 
   private static ScheduledExecutorService newScheduler() {
     ScheduledThreadPoolExecutor executor =
-        new ScheduledThreadPoolExecutor(1, HttpClients.daemonThreads("fanout-heartbeat"));
+        new ScheduledThreadPoolExecutor(1, DaemonThreads.named("fanout-heartbeat"));
     executor.setRemoveOnCancelPolicy(true);
     return executor;
   }

@@ -1,5 +1,6 @@
 package io.github.lpfanout;
 
+import io.github.lpfanout.internal.DaemonThreads;
 import io.github.lpfanout.internal.VirtualThreads;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
@@ -7,7 +8,6 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.ConnectionPool;
 import okhttp3.Dispatcher;
 import okhttp3.Dns;
@@ -46,7 +46,7 @@ final class HttpClients {
     if (executor == null) {
       executor = new ThreadPoolExecutor(
           0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
-          daemonThreads(threadPrefix));
+          DaemonThreads.named(threadPrefix));
     }
     Dispatcher dispatcher = new Dispatcher(executor);
     dispatcher.setMaxRequests(Integer.MAX_VALUE);
@@ -101,20 +101,5 @@ final class HttpClients {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-  }
-
-  /**
-   * A factory of daemon threads named {@code prefix-1}, {@code prefix-2}, and so on. They carry no
-   * context class loader, so that neither they nor threads started from them (OkHttp's shared
-   * task runner) pin a web application's class loader.
-   */
-  static ThreadFactory daemonThreads(String prefix) {
-    AtomicInteger count = new AtomicInteger();
-    return runnable -> {
-      Thread thread = new Thread(runnable, prefix + "-" + count.incrementAndGet());
-      thread.setDaemon(true);
-      thread.setContextClassLoader(null);
-      return thread;
-    };
   }
 }

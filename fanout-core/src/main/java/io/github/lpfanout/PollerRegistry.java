@@ -1,5 +1,6 @@
 package io.github.lpfanout;
 
+import io.github.lpfanout.internal.DaemonThreads;
 import java.net.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -102,12 +103,12 @@ public final class PollerRegistry implements AutoCloseable {
   /** At most one daemon thread, made when there is something to deliver and let go when idle. */
   private static ExecutorService newDeliveryExecutor() {
     return new ThreadPoolExecutor(0, 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
-        HttpClients.daemonThreads("fanout-delivery"));
+        DaemonThreads.named("fanout-delivery"));
   }
 
   private static ScheduledExecutorService newScheduler() {
     ScheduledThreadPoolExecutor executor =
-        new ScheduledThreadPoolExecutor(1, HttpClients.daemonThreads("fanout-scheduler"));
+        new ScheduledThreadPoolExecutor(1, DaemonThreads.named("fanout-scheduler"));
     executor.setRemoveOnCancelPolicy(true);
     return executor;
   }

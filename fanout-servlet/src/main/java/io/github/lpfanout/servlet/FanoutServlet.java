@@ -4,6 +4,7 @@ import io.github.lpfanout.Admission;
 import io.github.lpfanout.Fanout;
 import io.github.lpfanout.Refusal;
 import io.github.lpfanout.StreamRequest;
+import io.github.lpfanout.internal.DaemonThreads;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -14,8 +15,6 @@ import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import javax.servlet.AsyncContext;
 import javax.servlet.ServletException;
@@ -203,7 +202,7 @@ public final class FanoutServlet extends HttpServlet {
     }
     // Threads start with the first task, so a servlet that failed above leaves none behind.
     writers = Executors.newFixedThreadPool(
-        Runtime.getRuntime().availableProcessors(), writerThreads());
+        Runtime.getRuntime().availableProcessors(), DaemonThreads.named("fanout-servlet-writer"));
   }
 
   /** The fanout this servlet serves; null before {@link #init()} when the servlet makes it. */
@@ -323,16 +322,5 @@ public final class FanoutServlet extends HttpServlet {
       writers = null;
       pumps.shutdown();
     }
-  }
-
-  private static ThreadFactory writerThreads() {
-    AtomicInteger count = new AtomicInteger();
-    return task -> {
-      Thread thread = new Thread(task, "fanout-servlet-writer-" + count.incrementAndGet());
-      thread.setDaemon(true);
-      // A container's web-app class loader must not stay reachable from a thread after undeploy.
-      thread.setContextClassLoader(null);
-      return thread;
-    };
   }
 }
