@@ -75,9 +75,9 @@ final class StreamWriter implements WriteListener, AsyncListener {
   // Touched only by the thread that holds the pump.
   private boolean headersSet;
   private boolean unflushed = true;
-  // The body of a frame whose head was written when the output stopped being ready.
-  private byte[] pendingBody;
-  private boolean refusalWritten;
+  // Bytes held back until the output is ready again: a frame's body after its head, or a
+  // refusal's body after its headers.
+  private byte[] pending;
 
   /**
    * @param writers where a wake-up from the fanout drains; tasks never block, so a few threads
@@ -253,15 +253,15 @@ final class StreamWriter implements WriteListener, AsyncListener {
         }
       }
       response.setContentLength(body.length);
+      pending = body;
       headersSet = true;
     }
 
-    if (!refusalWritten) {
+    if (pending != null) {
       if (!out.isReady()) {
         return;
       }
-      out.write(body);
-      refusalWritten = true;
+      writePending();
     }
     // As for a stream: completed once the write is out.
     if (out.isReady()) {
@@ -284,7 +284,7 @@ final class StreamWriter implements WriteListener, AsyncListener {
     }
 
     while (true) {
-      if (pendingBody == null && admitted.isFinished()) {
+      if (pending == null && admitted.isFinished()) {
         // Completing while a write is still in progress can corrupt the end of the response in
         // some containers (Tomcat): a stream that drained ends once its last write is out.
         if (admitted.isDiscarded() || out.isReady()) {
@@ -296,10 +296,8 @@ final class StreamWriter implements WriteListener, AsyncListener {
         return;
       }
 
-      if (pendingBody != null) {
-        byte[] body = pendingBody;
-        pendingBody = null;
-        out.write(body);
+      if (pending != null) {
+        writePending();
         continue;
       }
       Frame frame = admitted.poll();
@@ -308,7 +306,7 @@ final class StreamWriter implements WriteListener, AsyncListener {
         // is illegal: the body waits for the next pass if need be.
         out.write(frame.head());
         if (frame.body().length > 0) {
-          pendingBody = frame.body();
+          pending = frame.body();
         }
         unflushed = true;
         continue;
@@ -323,6 +321,13 @@ final class StreamWriter implements WriteListener, AsyncListener {
       out.flush();
       unflushed = false;
     }
+  }
+
+  /** Writes what was held back. Called only once {@code isReady()} said the output is ready. */
+  private void writePending() throws IOException {
+    byte[] bytes = pending;
+    pending = null;
+    out.write(bytes);
   }
 
   /**
