@@ -2,6 +2,7 @@ package io.github.lpfanout.bench;
 
 import com.sun.net.httpserver.HttpServer;
 import io.github.lpfanout.Fanout;
+import io.github.lpfanout.internal.DaemonThreads;
 import io.github.lpfanout.jdkhttp.FanoutHttpHandler;
 import java.lang.reflect.Method;
 import java.net.InetAddress;
@@ -57,11 +58,7 @@ final class JdkHttpTransport implements Transport {
       System.setProperty(NODELAY, "true");
     }
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096);
-    requests = Executors.newCachedThreadPool(task -> {
-      Thread thread = new Thread(task, "bench-jdkhttp-request");
-      thread.setDaemon(true);
-      return thread;
-    });
+    requests = Executors.newCachedThreadPool(DaemonThreads.named("bench-jdkhttp-request"));
     server.setExecutor(requests);
     server.createContext("/", handler);
     server.start();
