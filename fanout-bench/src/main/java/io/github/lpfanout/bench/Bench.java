@@ -88,16 +88,28 @@ final class Bench {
   }
 
   /**
-   * Connects and drops a batch of clients, then sends one message to each topic, so that the
-   * server's admission and delivery code is compiled before anything is measured and every stream
-   * of the batch has found its client gone. Waits until the server counts no client.
+   * Connects and drops clients in batches of at most the workload's size, until {@code
+   * --warmup-clients} have been admitted, so that the server's admission and delivery code is
+   * compiled before anything is measured. After each batch it sends a message to each topic, so
+   * that every stream of the batch finds its client gone, and waits until the server counts no
+   * client.
+   *
+   * <p>The JIT compiles a method fully only after some ten thousand calls. A single batch of 1,000
+   * clients leaves the per-client path half compiled, so the measured batch would time the
+   * compiler as much as the server; a server that has run for a while admits faster.
    */
   private void warmUp(Session session, Workload workload)
       throws IOException, InterruptedException {
-    int count = Math.min(options.warmupClients(), workload.clients());
-    if (count == 0) {
-      return;
+    int remaining = options.warmupClients();
+    while (remaining > 0) {
+      int count = Math.min(remaining, workload.clients());
+      warmUpBatch(session, workload, count);
+      remaining -= count;
     }
+  }
+
+  private void warmUpBatch(Session session, Workload workload, int count)
+      throws IOException, InterruptedException {
     LoadClient warm = new LoadClient(
         options.clientThreads(), workload.sse(), false, options.connectWindow());
     try {

@@ -60,8 +60,9 @@ record BenchOptions(
         --idle-seconds=5                 how long idle clients are watched for CPU use
         --client-threads=2               NIO threads of the load client
         --connect-window=500             connections opened and not yet answered, at most
-        --warmup-clients=2000            clients connected and dropped before each measurement, so
-                                         that the server's code is compiled first
+        --warmup-clients=10000           clients connected and dropped before each measurement, in
+                                         batches of the workload's size, so that the server's code
+                                         is compiled first
         --heartbeat-ms=15000             the proxy's heartbeat interval
         --server-java=PATH               java that runs the servers (default: this one)
         --server-jvm-args="-Xmx2g"       JVM options of the server processes, space-separated
@@ -110,7 +111,7 @@ record BenchOptions(
         flags.decimal("idle-seconds", 5),
         flags.integer("client-threads", 2),
         flags.integer("connect-window", 500),
-        flags.integer("warmup-clients", 2000),
+        flags.integer("warmup-clients", 10_000),
         flags.integer("heartbeat-ms", 15_000),
         flags.string("server-java",
             Path.of(System.getProperty("java.home"), "bin", "java").toString()),
