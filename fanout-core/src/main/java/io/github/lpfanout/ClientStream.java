@@ -1,12 +1,12 @@
 package io.github.lpfanout;
 
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,15 +42,24 @@ import org.slf4j.LoggerFactory;
  * the heartbeat thread, or a thread closing the library) and never while this stream's lock is
  * held.
  *
- * <p>Note: queuing a frame stores a reference into this long-lived stream, so every message dirties
- * one card per subscribed client for G1 to refine. On Java 17 with G1's default settings that
- * refinement took a quarter of the proxy's CPU at 10,000 clients; the README's JVM settings leave
- * the cards to the next young collection.
+ * <p>A message that its topic delivers live is queued as a number, its position in the topic's
+ * {@link MessageRing}, and looked up when the writer takes it. So a delivery stores no reference
+ * into this long-lived stream, and dirties no card for G1 to refine: on Java 17, refining one card
+ * per client and message took a quarter of the proxy's CPU at 10,000 clients. For the same reason
+ * the stream's lock is a monitor, which records its owner outside the heap. Other frames (the
+ * first frame, heartbeats, replayed history, and messages handed to {@link #onMessage} directly)
+ * are queued by reference, in the same order.
  */
 public final class ClientStream implements Subscriber {
   private static final Logger log = LoggerFactory.getLogger(ClientStream.class);
 
   private enum State { OPEN, DRAINING, ENDED }
+
+  private static final long OTHER = -1;
+  private static final int POSITION_BITS = 48;
+  private static final long POSITION_MASK = (1L << POSITION_BITS) - 1;
+  /** Entries beyond this many are queued by reference; far more than a client may name. */
+  private static final int MAX_SLOTS = 1 << 15;
 
   private final FrameEncoder encoder;
   private final Frame heartbeat;
@@ -59,10 +68,16 @@ public final class ClientStream implements Subscriber {
   private final String client;
   private final long maxPendingBytes;
   private final Consumer<ClientStream> onEnd;
-  private final ReentrantLock lock = new ReentrantLock();
-  private final Condition changed = lock.newCondition();
+  private final Object lock = new Object();
 
-  private final ArrayDeque<Frame> queue = new ArrayDeque<>();
+  // Guarded by lock. Each item is a position in the ring of entries[slot] (see item()), or OTHER
+  // for the next of the frames queued by reference.
+  private final LongQueue items = new LongQueue();
+  private final ArrayDeque<Frame> others = new ArrayDeque<>();
+  private Topic.Entry[] entries = new Topic.Entry[1];
+  private int entryCount;
+  private Thread taker;
+  private boolean takerParked;
   private long pendingBytes;
   private State state = State.OPEN;
   private boolean writerWaiting;
@@ -111,7 +126,8 @@ public final class ClientStream implements Subscriber {
     this.maxPendingBytes = maxPendingBytes;
     this.onEnd = onEnd;
     if (opening != null) {
-      queue.add(opening);
+      items.add(OTHER);
+      others.add(opening);
       pendingBytes = opening.length();
     }
   }
@@ -138,11 +154,8 @@ public final class ClientStream implements Subscriber {
 
   /** Bytes queued and not yet taken by the writer. */
   public long pendingBytes() {
-    lock.lock();
-    try {
+    synchronized (lock) {
       return pendingBytes;
-    } finally {
-      lock.unlock();
     }
   }
 
@@ -152,18 +165,15 @@ public final class ClientStream implements Subscriber {
    */
   public Frame poll() {
     boolean finishedNow;
-    lock.lock();
-    try {
-      Frame frame = queue.poll();
-      if (frame != null) {
+    synchronized (lock) {
+      if (!items.isEmpty()) {
+        Frame frame = next(items.poll());
         pendingBytes -= frame.length();
         return frame;
       }
       writerWaiting = true;
       finishedNow = state != State.OPEN && !endReported;
       endReported |= finishedNow;
-    } finally {
-      lock.unlock();
     }
 
     if (finishedNow) {
@@ -178,13 +188,24 @@ public final class ClientStream implements Subscriber {
    * @throws InterruptedException if the thread is interrupted while it waits
    */
   public Frame take() throws InterruptedException {
-    lock.lock();
-    try {
-      while (queue.isEmpty() && state == State.OPEN) {
-        changed.await();
+    while (true) {
+      synchronized (lock) {
+        takerParked = items.isEmpty() && state == State.OPEN;
+        if (!takerParked) {
+          break;
+        }
+        if (taker != Thread.currentThread()) {
+          taker = Thread.currentThread();
+        }
       }
-    } finally {
-      lock.unlock();
+      // Parked outside the monitor, so that a virtual thread waiting here pins no carrier.
+      LockSupport.park(this);
+      if (Thread.interrupted()) {
+        synchronized (lock) {
+          takerParked = false;
+        }
+        throw new InterruptedException();
+      }
     }
     return poll();
   }
@@ -194,11 +215,8 @@ public final class ClientStream implements Subscriber {
    * shutting down and every queued frame was taken.
    */
   public boolean isFinished() {
-    lock.lock();
-    try {
-      return state == State.ENDED || (state == State.DRAINING && queue.isEmpty());
-    } finally {
-      lock.unlock();
+    synchronized (lock) {
+      return state == State.ENDED || (state == State.DRAINING && items.isEmpty());
     }
   }
 
@@ -208,31 +226,22 @@ public final class ClientStream implements Subscriber {
    * non-blocking writer then ends the response at once, without waiting for a write in progress.
    */
   public boolean isDiscarded() {
-    lock.lock();
-    try {
+    synchronized (lock) {
       return state == State.ENDED;
-    } finally {
-      lock.unlock();
     }
   }
 
   /** Sets the callback that a non-blocking writer waits on; see the class description. */
   public void onAvailable(Runnable callback) {
-    lock.lock();
-    try {
+    synchronized (lock) {
       this.availableCallback = callback;
-    } finally {
-      lock.unlock();
     }
   }
 
   /** Sets the callback that runs if the library drops this client; see the class description. */
   public void onAbort(Runnable callback) {
-    lock.lock();
-    try {
+    synchronized (lock) {
       this.abortCallback = callback;
-    } finally {
-      lock.unlock();
     }
   }
 
@@ -246,24 +255,34 @@ public final class ClientStream implements Subscriber {
 
   @Override
   public void onMessage(UpstreamUrl url, Message message) {
-    offer(message.frame(encoder, url.spelling()), true);
+    offer(message.frame(encoder, url.spelling()), true, null, 0);
+  }
+
+  /**
+   * Queues the message at {@code position} of {@code entry}'s topic ring, where it stays until
+   * this stream takes it. Called by the topic, on the delivery thread.
+   */
+  void onLive(Topic.Entry entry, long position, Message message) {
+    offer(message.frame(encoder, entry.url().spelling()), true, entry, position);
+  }
+
+  /** Whether {@code entry} has, or can still get, a slot of its own in this stream. */
+  private boolean hasSlot(Topic.Entry entry) {
+    return entry.slot() >= 0 || entryCount < MAX_SLOTS;
   }
 
   /** Queues a heartbeat if nothing was queued for {@code intervalNanos}. */
   void heartbeatIfIdle(long nowNanos, long intervalNanos) {
     if (nowNanos - lastFrameNanos >= intervalNanos) {
-      offer(heartbeat, false);
+      offer(heartbeat, false, null, 0);
     }
   }
 
   void attach(Subscription subscription) {
     boolean ended;
-    lock.lock();
-    try {
+    synchronized (lock) {
       this.subscription = subscription;
       ended = state != State.OPEN;
-    } finally {
-      lock.unlock();
     }
     if (ended) {
       subscription.close();
@@ -274,18 +293,18 @@ public final class ClientStream implements Subscriber {
   void finish() {
     Subscription toClose;
     Runnable wake;
-    lock.lock();
-    try {
+    Thread parked;
+    synchronized (lock) {
       if (state != State.OPEN) {
         return;
       }
       state = State.DRAINING;
+      holdQueuedMessages();
       toClose = subscription;
       wake = takeWakeup();
-      changed.signalAll();
-    } finally {
-      lock.unlock();
+      parked = parkedTaker();
     }
+    LockSupport.unpark(parked);
     closeAndRun(toClose, wake, null);
   }
 
@@ -296,33 +315,44 @@ public final class ClientStream implements Subscriber {
 
   /**
    * Queues {@code frame}, or drops the client if it would pass the bound; true if queued. A
-   * message's frame is counted before any writer can see it.
+   * message's frame is counted before any writer can see it. With an {@code entry}, the frame is
+   * the one of the message at {@code position} in the entry's topic ring, and only the position is
+   * queued.
    */
-  private boolean offer(Frame frame, boolean message) {
+  private boolean offer(Frame frame, boolean message, Topic.Entry entry, long position) {
     Runnable wake = null;
+    Thread parked = null;
     long overflow = 0;
-    lock.lock();
-    try {
+    synchronized (lock) {
       if (state != State.OPEN || dropped) {
+        if (entry != null) {
+          entry.taken(position);
+        }
         return false;
       }
       int length = frame.length();
-      if (!queue.isEmpty() && pendingBytes + length > maxPendingBytes) {
+      if (!items.isEmpty() && pendingBytes + length > maxPendingBytes) {
         overflow = pendingBytes + length;
         dropped = true;
       } else {
-        queue.add(frame);
+        if (entry != null && hasSlot(entry)) {
+          items.add(item(entry, position));
+        } else {
+          if (entry != null) {
+            entry.taken(position);
+          }
+          items.add(OTHER);
+          others.add(frame);
+        }
         pendingBytes += length;
         if (message) {
           counters.messagesDelivered.increment();
           counters.bytesDelivered.add(length);
         }
         lastFrameNanos = System.nanoTime();
-        changed.signalAll();
         wake = takeWakeup();
+        parked = parkedTaker();
       }
-    } finally {
-      lock.unlock();
     }
 
     if (overflow > 0) {
@@ -332,8 +362,48 @@ public final class ClientStream implements Subscriber {
       end(true);
       return false;
     }
+    LockSupport.unpark(parked);
     run(wake);
     return true;
+  }
+
+  /**
+   * The queue item for {@code position} of {@code entry}'s ring: the entry's slot in this stream
+   * in the top bits, the position below. An entry gets its slot the first time; that one store is
+   * the only reference a live delivery writes here. Under the lock.
+   */
+  private long item(Topic.Entry entry, long position) {
+    int slot = entry.slot();
+    if (slot < 0) {
+      if (entryCount == entries.length) {
+        entries = Arrays.copyOf(entries, entryCount * 2);
+      }
+      slot = entryCount++;
+      entries[slot] = entry;
+      entry.slot(slot);
+    }
+    return ((long) slot << POSITION_BITS) | position;
+  }
+
+  /** The frame of a queue item just taken. Under the lock. */
+  private Frame next(long item) {
+    if (item == OTHER) {
+      return others.poll();
+    }
+    Topic.Entry entry = entries[(int) (item >>> POSITION_BITS)];
+    long position = item & POSITION_MASK;
+    Message message = entry.ring().get(position);
+    entry.taken(position);
+    return message.frame(encoder, entry.url().spelling());
+  }
+
+  /** The thread parked in {@link #take()}, if any, which the caller unparks. Under the lock. */
+  private Thread parkedTaker() {
+    if (!takerParked) {
+      return null;
+    }
+    takerParked = false;
+    return taker;
   }
 
   private void end(boolean abort) {
@@ -341,8 +411,8 @@ public final class ClientStream implements Subscriber {
     Runnable wake;
     Runnable abortWriter;
     boolean report;
-    lock.lock();
-    try {
+    Thread parked;
+    synchronized (lock) {
       if (state == State.ENDED && endReported) {
         return;
       }
@@ -354,20 +424,42 @@ public final class ClientStream implements Subscriber {
       abortCallback = null;
       report = !endReported;
       endReported = true;
-      changed.signalAll();
-    } finally {
-      lock.unlock();
+      parked = parkedTaker();
     }
 
+    LockSupport.unpark(parked);
     closeAndRun(toClose, wake, abortWriter);
     if (report) {
       onEnd.accept(this);
     }
   }
 
+  /** Discards what is queued, and lets the topic rings go of it. Under the lock. */
   private void dropQueue() {
-    queue.clear();
+    items.clear();
+    others.clear();
     pendingBytes = 0;
+    for (int slot = 0; slot < entryCount; slot++) {
+      entries[slot].release();
+    }
+  }
+
+  /**
+   * Turns every queued ring position into the frame it stands for, because the subscription is
+   * about to close and its topics then keep nothing for this stream. Under the lock.
+   */
+  private void holdQueuedMessages() {
+    ArrayDeque<Frame> frames = new ArrayDeque<>();
+    int count = 0;
+    while (!items.isEmpty()) {
+      frames.add(next(items.poll()));
+      count++;
+    }
+    others.clear();
+    others.addAll(frames);
+    for (int i = 0; i < count; i++) {
+      items.add(OTHER);
+    }
   }
 
   private Runnable takeWakeup() {

@@ -316,6 +316,15 @@ public final class PollerRegistry implements AutoCloseable {
     return journal.historyCount();
   }
 
+  /**
+   * How many messages {@code url}'s topic keeps for live subscribers that have not taken them,
+   * as of its last delivery; for tests.
+   */
+  int keptForLiveSubscribers(UpstreamUrl url) {
+    Topic topic = topics.get(url.canonical());
+    return topic == null ? 0 : topic.kept();
+  }
+
   /** How many subscriptions to {@code url}'s canonical form exist now. */
   public int subscriberCount(UpstreamUrl url) {
     Topic topic = topics.get(url.canonical());

@@ -12,7 +12,9 @@ import org.slf4j.LoggerFactory;
  * to the registry's {@link Journal}, which gives it its id and hands it back for delivery.
  *
  * <p>The set of entries is changed only by {@link PollerRegistry} while it holds the map's lock for
- * this URL; delivery reads it without locking. An entry receives messages only once it is live:
+ * this URL; delivery reads it without locking. A live message is kept in the topic's {@link
+ * MessageRing} until every live subscriber has taken it: a {@link ClientStream} queues only its
+ * position there, and any other subscriber takes it as it is called. An entry receives messages only once it is live:
  * the journal makes it live after sending it what its start asked for. Thread-safe.
  */
 final class Topic implements Consumer<Message> {
@@ -22,6 +24,7 @@ final class Topic implements Consumer<Message> {
   private final Journal journal;
   private final Set<Entry> entries = ConcurrentHashMap.newKeySet();
   private final Poller poller;
+  private final MessageRing ring = new MessageRing();
 
   /**
    * @param pollers makes the topic's poller; null for a push-fed URL, which is never polled
@@ -39,6 +42,7 @@ final class Topic implements Consumer<Message> {
   }
 
   void add(Entry entry) {
+    entry.ring = ring;
     entries.add(entry);
   }
 
@@ -79,12 +83,38 @@ final class Topic implements Consumer<Message> {
     journal.append(message);
   }
 
-  /** Hands {@code message} to every live subscriber. Called by the journal, one at a time. */
+  /**
+   * Hands {@code message} to every live subscriber, then lets go of the messages that every live
+   * subscriber has taken. Called by the journal, one at a time.
+   */
   void deliver(Message message) {
+    long position = ring.append(message);
+    long firstKept = Long.MAX_VALUE;
     for (Entry entry : entries) {
       if (entry.isLive()) {
-        deliver(entry, message);
+        deliverLive(entry, position, message);
       }
+      firstKept = Math.min(firstKept, entry.firstUntaken);
+    }
+    ring.release(firstKept);
+  }
+
+  /** How many messages the topic keeps for subscribers that have not taken them; for tests. */
+  int kept() {
+    return ring.size();
+  }
+
+  private static void deliverLive(Entry entry, long position, Message message) {
+    try {
+      if (entry.subscriber() instanceof ClientStream stream) {
+        stream.onLive(entry, position, message);
+      } else {
+        entry.taken(position);
+        entry.subscriber().onMessage(entry.url(), message);
+      }
+    } catch (RuntimeException e) {
+      log.warn("Subscriber {} of {} threw; it keeps its subscription",
+          entry.subscriber(), entry.url().canonical(), e);
     }
   }
 
@@ -113,6 +143,16 @@ final class Topic implements Consumer<Message> {
     private final Subscriber subscriber;
     private volatile boolean live;
     private volatile boolean cancelled;
+    /** The topic's ring; set when the entry is added to its topic. */
+    private volatile MessageRing ring;
+    /**
+     * The first ring position this entry may still take; every one before it was taken. No
+     * position while the entry is not live. Written by the delivery thread at go-live, then by
+     * whoever takes the entry's messages.
+     */
+    private volatile long firstUntaken = Long.MAX_VALUE;
+    /** The entry's slot in its {@link ClientStream}, or -1; guarded by that stream's lock. */
+    private int slot = -1;
 
     Entry(UpstreamUrl url, Subscriber subscriber) {
       this.url = url;
@@ -132,8 +172,32 @@ final class Topic implements Consumer<Message> {
       return live && !cancelled;
     }
 
+    /** Makes the entry live from the topic's next message on. Delivery thread only. */
     void goLive() {
+      firstUntaken = ring == null ? Long.MAX_VALUE : ring.next();
       live = true;
+    }
+
+    MessageRing ring() {
+      return ring;
+    }
+
+    /** Says the message at {@code position} was taken, or will never be. */
+    void taken(long position) {
+      firstUntaken = position + 1;
+    }
+
+    /** Says no message of the ring will be taken any more. */
+    void release() {
+      firstUntaken = Long.MAX_VALUE;
+    }
+
+    int slot() {
+      return slot;
+    }
+
+    void slot(int slot) {
+      this.slot = slot;
     }
 
     boolean isCancelled() {

@@ -1,0 +1,197 @@
+package io.github.lpfanout;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.lpfanout.testing.Await;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Live messages as streams receive them through their topic's ring: each stream queues a position
+ * and takes the message by it later, and the topic keeps a message only while a live stream has
+ * not taken it. The messages are published into a push-fed registry, so every delivery is one the
+ * test made.
+ */
+class LiveDeliveryTest {
+  private static final String PUSHED = "http://push.test/";
+
+  private final FrameEncoder bin = FrameEncoder.binary();
+  private final ExecutorService readers = Executors.newCachedThreadPool();
+  private final UpstreamUrl feed = UpstreamUrl.of(PUSHED + "feed");
+  private PollerRegistry registry;
+
+  @BeforeEach
+  void start() {
+    registry = PollerRegistry.newBuilder().pushFedPrefix(PUSHED).build();
+  }
+
+  @AfterEach
+  void stop() {
+    readers.shutdownNow();
+    registry.close();
+  }
+
+  @Test
+  void streamThatFallsFarBehindStillTakesEveryMessageInOrder() throws Exception {
+    ClientStream slow = subscribed(List.of(feed));
+    ClientStream fast = subscribed(List.of(feed));
+    Future<List<String>> fastBodies = readers.submit(() -> take(fast, 1_000));
+
+    List<String> published = publish(feed, 1_000);
+
+    assertEquals(published, fastBodies.get(10, TimeUnit.SECONDS));
+    Await.until("all 1,000 messages delivered to the slow stream",
+        () -> slow.pendingBytes() >= 1_000L * frameSize(feed, "m0000"));
+    assertEquals(1_000, registry.keptForLiveSubscribers(feed),
+        "the topic keeps what the slow stream has not taken");
+    assertEquals(published, drain(slow));
+  }
+
+  @Test
+  void topicLetsGoOfMessagesOnceEveryStreamTookThem() throws Exception {
+    ClientStream first = subscribed(List.of(feed));
+    ClientStream second = subscribed(List.of(feed));
+    publish(feed, 300);
+    Await.until("300 messages queued for both",
+        () -> second.pendingBytes() >= 300L * frameSize(feed, "m0000"));
+    assertEquals(300, drain(first).size());
+    assertEquals(300, drain(second).size());
+
+    List<String> next = publish(feed, 1);
+
+    Await.until("the next message queued", () -> second.pendingBytes() > 0);
+    assertEquals(1, registry.keptForLiveSubscribers(feed), "only the message not yet taken");
+    assertEquals(next, drain(first));
+  }
+
+  @Test
+  void closedStreamLeavesNothingKeptForIt() throws Exception {
+    ClientStream gone = subscribed(List.of(feed));
+    ClientStream reader = subscribed(List.of(feed));
+    publish(feed, 100);
+    Await.until("100 messages queued", () -> gone.pendingBytes() >= 100L * frameSize(feed, "m0000"));
+    assertEquals(100, drain(reader).size());
+
+    gone.close();
+    publish(feed, 1);
+
+    Await.until("the next message queued", () -> reader.pendingBytes() > 0);
+    assertEquals(1, registry.keptForLiveSubscribers(feed));
+  }
+
+  @Test
+  void finishedStreamDrainsWhatWasQueuedAfterItsTopicsForgotIt() throws Exception {
+    ClientStream finishing = subscribed(List.of(feed));
+    ClientStream staying = subscribed(List.of(feed));
+    List<String> before = publish(feed, 50);
+    Await.until("50 messages queued",
+        () -> finishing.pendingBytes() >= 50L * frameSize(feed, "m0000"));
+
+    // Finishing closes the subscription: the topic then keeps nothing for this stream, and the
+    // messages it delivers next take over the ring slots of the first 50.
+    finishing.finish();
+    assertEquals(1, registry.subscriberCount(feed));
+    assertEquals(before, drain(staying));
+    List<String> after = publish(feed, 50);
+    Await.until("the next 50 queued for the stream that stayed",
+        () -> staying.pendingBytes() >= 50L * frameSize(feed, "m0000"));
+    assertEquals(after, drain(staying));
+
+    assertEquals(before, drain(finishing));
+    assertTrue(finishing.isFinished());
+  }
+
+  @Test
+  void messagesOfSeveralUrlsArriveInTheOrderTheyWerePublished() throws Exception {
+    UpstreamUrl other = UpstreamUrl.of(PUSHED + "other");
+    ClientStream both = subscribed(List.of(feed, other));
+    ClientStream reversed = subscribed(List.of(other, feed));
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      UpstreamUrl url = i % 3 == 0 ? other : feed;
+      String body = url == other ? "o" + i : "f" + i;
+      registry.publish(url, body.getBytes(StandardCharsets.UTF_8), "text/plain");
+      expected.add(body);
+    }
+
+    assertEquals(expected, take(both, 200));
+    assertEquals(expected, take(reversed, 200));
+  }
+
+  @Test
+  void otherSubscribersHoldNothingInTheTopic() throws Exception {
+    List<String> received = new CopyOnWriteArrayList<>();
+    registry.subscribe(List.of(feed),
+        (url, message) -> received.add(new String(message.body(), StandardCharsets.UTF_8)));
+
+    List<String> published = publish(feed, 100);
+
+    Await.until("100 messages received", () -> received.size() == 100);
+    assertEquals(published, received);
+    assertEquals(0, registry.keptForLiveSubscribers(feed),
+        "each message was taken as the subscriber was called with it");
+  }
+
+  private ClientStream subscribed(List<UpstreamUrl> urls) {
+    ClientStream stream = new ClientStream(bin, urls, "test client", Long.MAX_VALUE, s -> { });
+    stream.attach(registry.subscribe(urls, stream));
+    return stream;
+  }
+
+  /** Publishes {@code count} messages, {@code m0000} on, and returns their bodies. */
+  private List<String> publish(UpstreamUrl url, int count) {
+    List<String> bodies = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      String body = String.format("m%04d", i);
+      registry.publish(url, body.getBytes(StandardCharsets.UTF_8), "text/plain");
+      bodies.add(body);
+    }
+    return bodies;
+  }
+
+  /** Takes the next {@code count} message bodies, waiting for each. */
+  private static List<String> take(ClientStream stream, int count) throws InterruptedException {
+    List<String> bodies = new ArrayList<>();
+    while (bodies.size() < count) {
+      bodies.add(bodyOf(stream.take()));
+    }
+    return bodies;
+  }
+
+  /** Takes every message body queued now, without waiting. */
+  private static List<String> drain(ClientStream stream) {
+    List<String> bodies = new ArrayList<>();
+    for (Frame frame = stream.poll(); frame != null; frame = stream.poll()) {
+      bodies.add(bodyOf(frame));
+    }
+    assertNull(stream.poll());
+    return bodies;
+  }
+
+  private static int frameSize(UpstreamUrl url, String body) {
+    return url.spelling().length() + 1 + 4 + body.length();
+  }
+
+  /** The body of a binary frame. */
+  private static String bodyOf(Frame frame) {
+    ByteBuffer buffer = ByteBuffer.wrap(frame.toByteArray());
+    while (buffer.get() != '\n') {
+      // skip the URL
+    }
+    byte[] body = new byte[buffer.getInt()];
+    buffer.get(body);
+    return new String(body, StandardCharsets.UTF_8);
+  }
+}
