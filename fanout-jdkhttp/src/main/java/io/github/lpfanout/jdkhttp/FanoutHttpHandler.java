@@ -75,7 +75,7 @@ public final class FanoutHttpHandler implements HttpHandler, AutoCloseable {
 
   private final Fanout fanout;
   private final Executor writers;
-  private final ExecutorService ownedPool;
+  private final WriterPool ownedPool;
   private final Set<StreamWriter> open = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
@@ -251,7 +251,12 @@ public final class FanoutHttpHandler implements HttpHandler, AutoCloseable {
     private final AtomicInteger wakeups = new AtomicInteger();
     private OutputStream out;
     private boolean ended;
-    private Thread writing;
+    // Guarded by this: the thread running this writer while it runs. On the handler's own pool only
+    // its id is kept, as storing a reference into this long-lived object on every run would dirty
+    // a card for G1 to refine on every message.
+    private Thread writer;
+    private long writerId;
+    private boolean writing;
 
     StreamWriter(HttpExchange exchange, ClientStream stream) {
       this.exchange = exchange;
@@ -351,11 +356,17 @@ public final class FanoutHttpHandler implements HttpHandler, AutoCloseable {
     }
 
     private synchronized void enter() {
-      writing = Thread.currentThread();
+      if (ownedPool != null) {
+        writerId = Thread.currentThread().getId();
+      } else {
+        writer = Thread.currentThread();
+      }
+      writing = true;
     }
 
     private synchronized void leave() {
-      writing = null;
+      writing = false;
+      writer = null;
       if (Thread.currentThread().isInterrupted()) {
         Thread.interrupted();
       }
@@ -363,8 +374,13 @@ public final class FanoutHttpHandler implements HttpHandler, AutoCloseable {
 
     /** Breaks a write blocked on the socket of a client the library dropped. */
     private synchronized void interrupt() {
-      if (writing != null) {
-        writing.interrupt();
+      if (!writing) {
+        return;
+      }
+      if (ownedPool != null) {
+        ownedPool.interrupt(writerId);
+      } else {
+        writer.interrupt();
       }
     }
   }

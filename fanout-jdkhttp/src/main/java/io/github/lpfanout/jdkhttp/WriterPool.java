@@ -142,6 +142,16 @@ final class WriterPool extends AbstractExecutorService {
     return isTerminated();
   }
 
+  /** Interrupts the pool's thread with id {@code threadId}, if it is still one of the pool's. */
+  void interrupt(long threadId) {
+    for (Worker worker : workers) {
+      if (worker.thread.getId() == threadId) {
+        worker.thread.interrupt();
+        return;
+      }
+    }
+  }
+
   private final class Worker implements Runnable {
     final Thread thread = new Thread(this, "fanout-jdkhttp-" + names.incrementAndGet());
     volatile long taskStart;
