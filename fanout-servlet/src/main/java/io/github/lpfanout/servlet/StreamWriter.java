@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.ReentrantLock;
 import javax.servlet.AsyncContext;
 import javax.servlet.AsyncEvent;
 import javax.servlet.AsyncListener;
@@ -61,7 +60,9 @@ final class StreamWriter implements WriteListener, AsyncListener {
   private final Executor writers;
   private final AtomicInteger signals = new AtomicInteger();
   /** Held while the response, its output or the async context is used; see the class notes. */
-  private final ReentrantLock lock = new ReentrantLock();
+  // A monitor rather than a ReentrantLock: it records its owner outside the heap, where a lock's
+  // owner field would dirty a card of this long-lived object for G1 on every drain.
+  private final Object lock = new Object();
 
   /** Set once the admission is known; read by every thread. */
   private volatile ClientStream stream;
@@ -148,11 +149,8 @@ final class StreamWriter implements WriteListener, AsyncListener {
   /** Waits for a pump that is using the response, which the container recycles after this. */
   @Override
   public void onComplete(AsyncEvent event) {
-    lock.lock();
-    try {
+    synchronized (lock) {
       ended = true;
-    } finally {
-      lock.unlock();
     }
 
     closeStream();
@@ -165,11 +163,8 @@ final class StreamWriter implements WriteListener, AsyncListener {
 
   /** Completes the response on the container's thread, as the container asks of onError. */
   private void endNow() {
-    lock.lock();
-    try {
+    synchronized (lock) {
       end();
-    } finally {
-      lock.unlock();
     }
 
     closeStream();
@@ -212,14 +207,11 @@ final class StreamWriter implements WriteListener, AsyncListener {
 
   private void drain() {
     boolean over;
-    lock.lock();
-    try {
+    synchronized (lock) {
       if (!ended && writable) {
         write();
       }
       over = ended;
-    } finally {
-      lock.unlock();
     }
 
     if (over) {

@@ -79,7 +79,8 @@ class StreamWriterTest {
     containerThread.start();
     Await.until("the container waiting for the write, or done", () -> {
       Thread.State state = containerThread.getState();
-      return state == Thread.State.WAITING || state == Thread.State.TERMINATED;
+      return state == Thread.State.BLOCKED || state == Thread.State.WAITING
+          || state == Thread.State.TERMINATED;
     });
     assertFalse(container.recycled.get(), "recycled while a write was in progress");
 
