@@ -73,7 +73,8 @@ public final class ClientStream implements Subscriber {
   // Guarded by lock. Each item is a position in the ring of entries[slot] (see item()), or OTHER
   // for the next of the frames queued by reference.
   private final LongQueue items = new LongQueue();
-  private final ArrayDeque<Frame> others = new ArrayDeque<>();
+  // Sized for the opening and a heartbeat: most streams only ever queue those by reference.
+  private final ArrayDeque<Frame> others = new ArrayDeque<>(2);
   private Topic.Entry[] entries = new Topic.Entry[1];
   private int entryCount;
   private Thread taker;

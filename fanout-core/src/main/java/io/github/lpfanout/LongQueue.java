@@ -4,7 +4,7 @@ import java.util.NoSuchElementException;
 
 /** A first-in first-out queue of {@code long}s that grows as needed. Not thread-safe. */
 final class LongQueue {
-  private long[] items = new long[8];
+  private long[] items = new long[4];
   private int head;
   private int size;
 

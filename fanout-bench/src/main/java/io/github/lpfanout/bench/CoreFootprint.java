@@ -30,6 +30,8 @@ final class CoreFootprint {
     try (Fanout fanout = Fanout.newBuilder()
         .authorizer(Authorizer.allowAll())
         .registry(registry)
+        // The clients measured, and the one opened first so that the URL's topic exists.
+        .maxClients(clients + 1)
         .build()) {
       // Nothing listens on port 9 of loopback: the poller fails once and waits a minute.
       StreamRequest request = StreamRequest.of("/sse/http://127.0.0.1:9/idle",
