@@ -24,8 +24,8 @@ class BenchSmokeTest {
   void theHarnessMeasuresTheBaselineAndEveryTransport(@TempDir Path logs) throws Exception {
     BenchOptions options = BenchOptions.parse(new String[] {
         "--workloads=broadcast", "--clients=20", "--steps=1000", "--step-seconds=1",
-        "--warmup-seconds=0.3", "--transports=jdk,jetty,tomcat", "--log-dir=" + logs,
-        "--max-minutes=2"});
+        "--warmup-seconds=0.3", "--warmup-clients=40", "--transports=jdk,jetty,tomcat",
+        "--log-dir=" + logs, "--max-minutes=2"});
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
 
     List<Results> results =
