@@ -60,8 +60,8 @@ public class BroadcastBenchmark {
           new ClientStream(encoder, List.of(url), "client-" + i, 4L << 20, ended -> { });
       streams.add(stream);
       Topic.Entry entry = new Topic.Entry(url, stream);
-      entry.goLive();
       topic.add(entry);
+      entry.goLive();
     }
     body = new byte[bodyBytes];
     Arrays.fill(body, (byte) 'x');

@@ -12,10 +12,13 @@ import org.slf4j.LoggerFactory;
  * to the registry's {@link Journal}, which gives it its id and hands it back for delivery.
  *
  * <p>The set of entries is changed only by {@link PollerRegistry} while it holds the map's lock for
- * this URL; delivery reads it without locking. A live message is kept in the topic's {@link
- * MessageRing} until every live subscriber has taken it: a {@link ClientStream} queues only its
- * position there, and any other subscriber takes it as it is called. An entry receives messages only once it is live:
+ * this URL; delivery reads it without locking. An entry receives messages only once it is live:
  * the journal makes it live after sending it what its start asked for. Thread-safe.
+ *
+ * <p>A live message is kept in the topic's {@link MessageRing} until every live subscriber has
+ * taken it: a {@link ClientStream} queues only its position there, and any other subscriber takes
+ * it as it is called. So a topic holds the messages its slowest stream has not written yet, and,
+ * until its next message, the last one.
  */
 final class Topic implements Consumer<Message> {
   private static final Logger log = LoggerFactory.getLogger(Topic.class);
@@ -172,7 +175,10 @@ final class Topic implements Consumer<Message> {
       return live && !cancelled;
     }
 
-    /** Makes the entry live from the topic's next message on. Delivery thread only. */
+    /**
+     * Makes the entry live from the topic's next message on. Delivery thread only, after the entry
+     * was added to its topic.
+     */
     void goLive() {
       firstUntaken = ring == null ? Long.MAX_VALUE : ring.next();
       live = true;

@@ -81,7 +81,8 @@ class LiveDeliveryTest {
     ClientStream gone = subscribed(List.of(feed));
     ClientStream reader = subscribed(List.of(feed));
     publish(feed, 100);
-    Await.until("100 messages queued", () -> gone.pendingBytes() >= 100L * frameSize(feed, "m0000"));
+    Await.until("100 messages queued",
+        () -> gone.pendingBytes() >= 100L * frameSize(feed, "m0000"));
     assertEquals(100, drain(reader).size());
 
     gone.close();
