@@ -435,13 +435,19 @@ public final class ClientStream implements Subscriber {
     }
   }
 
-  /** Discards what is queued, and lets the topic rings go of it. Under the lock. */
+  /**
+   * Discards what is queued, lets the topic rings go of it, and forgets the entries, so that a
+   * stream kept after it ended keeps no ring alive. Nothing is queued afterwards. Under the lock.
+   */
   private void dropQueue() {
     items.clear();
     others.clear();
     pendingBytes = 0;
     for (int slot = 0; slot < entryCount; slot++) {
-      entries[slot].release();
+      if (entries[slot] != null) {
+        entries[slot].release();
+        entries[slot] = null;
+      }
     }
   }
 
