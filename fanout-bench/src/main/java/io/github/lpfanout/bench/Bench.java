@@ -17,6 +17,9 @@ import java.util.function.IntFunction;
  * run's heap, threads and ports never leak into the next.
  */
 final class Bench {
+  /** How long the last warm-up batch is sent messages, enough for some ten thousand deliveries. */
+  private static final long WARMUP_DELIVERY_MILLIS = 3000;
+
   private final BenchOptions options;
   private final AuthServer auth;
   private final Path logDir;
@@ -90,25 +93,28 @@ final class Bench {
   /**
    * Connects and drops clients in batches of at most the workload's size, until {@code
    * --warmup-clients} have been admitted, so that the server's admission and delivery code is
-   * compiled before anything is measured. After each batch it sends a message to each topic, so
+   * compiled before anything is measured. The last batch is sent messages for a few seconds at the
+   * workload's first rate while it reads. After each batch it sends a message to each topic, so
    * that every stream of the batch finds its client gone, and waits until the server counts no
    * client.
    *
    * <p>The JIT compiles a method fully only after some ten thousand calls. A single batch of 1,000
    * clients leaves the per-client path half compiled, so the measured batch would time the
-   * compiler as much as the server; a server that has run for a while admits faster.
+   * compiler as much as the server; a server that has run for a while admits faster. In the same
+   * way, the few messages that find the clients gone leave the write path half compiled, and the
+   * first step measured would pay for its compiling.
    */
   private void warmUp(Session session, Workload workload)
       throws IOException, InterruptedException {
     int remaining = options.warmupClients();
     while (remaining > 0) {
       int count = Math.min(remaining, workload.clients());
-      warmUpBatch(session, workload, count);
       remaining -= count;
+      warmUpBatch(session, workload, count, remaining == 0);
     }
   }
 
-  private void warmUpBatch(Session session, Workload workload, int count)
+  private void warmUpBatch(Session session, Workload workload, int count, boolean deliver)
       throws IOException, InterruptedException {
     LoadClient warm = new LoadClient(
         options.clientThreads(), workload.sse(), false, options.connectWindow());
@@ -116,6 +122,12 @@ final class Bench {
       session.source.schedule(workload.topics(), 0, false);
       warm.open(session.address, count, session.targets);
       warm.awaitAnswered(count, TimeUnit.MINUTES.toNanos(2));
+      double rate = firstRate(workload);
+      if (deliver && rate > 0) {
+        session.source.schedule(workload.topics(), rate, workload.kind().equals("spread"));
+        Thread.sleep(WARMUP_DELIVERY_MILLIS);
+        session.source.schedule(workload.topics(), 0, false);
+      }
     } finally {
       warm.close();
     }
@@ -157,8 +169,7 @@ final class Bench {
     boolean retried = false;
     List<Integer> offers = workload.sse() ? options.steps() : options.binarySteps();
     for (int i = 0; i < offers.size(); ) {
-      double offered = offers.get(i);
-      double rate = offered / workload.readersPerTopic() / workload.topics();
+      double rate = rateOf(offers.get(i), workload);
       session.source.schedule(workload.topics(), rate, false);
       Thread.sleep((long) (options.warmupSeconds() * 1000));
       double seconds = Math.max(options.stepSeconds(), 20 / rate);
@@ -178,6 +189,21 @@ final class Bench {
       Thread.sleep(2000);
       progress.println("   not held; draining for 2 s and trying the same rate once more");
     }
+  }
+
+  /** Messages per second of each topic at the workload's first rate; 0 for idle. */
+  private double firstRate(Workload workload) {
+    return switch (workload.kind()) {
+      case "idle" -> 0;
+      case "spread" -> options.spreadRate();
+      default -> rateOf((workload.sse() ? options.steps() : options.binarySteps()).get(0),
+          workload);
+    };
+  }
+
+  /** Messages per second of each topic that offer {@code deliveries} per second in all. */
+  private static double rateOf(double deliveries, Workload workload) {
+    return deliveries / workload.readersPerTopic() / workload.topics();
   }
 
   private Results.Step measure(
