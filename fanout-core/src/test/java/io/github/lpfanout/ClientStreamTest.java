@@ -490,7 +490,7 @@ class ClientStreamTest {
   }
 
   /** The body of a binary frame. */
-  private static String bodyOf(Frame frame) {
+  static String bodyOf(Frame frame) {
     ByteBuffer buffer = ByteBuffer.wrap(frame.toByteArray());
     while (buffer.get() != '\n') {
       // skip the URL

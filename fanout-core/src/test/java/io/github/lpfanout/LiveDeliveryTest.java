@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.lpfanout.testing.Await;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,8 +51,7 @@ class LiveDeliveryTest {
     List<String> published = publish(feed, 1_000);
 
     assertEquals(published, fastBodies.get(10, TimeUnit.SECONDS));
-    Await.until("all 1,000 messages delivered to the slow stream",
-        () -> slow.pendingBytes() >= 1_000L * frameSize(feed, "m0000"));
+    awaitQueued(slow, 1_000);
     assertEquals(1_000, registry.keptForLiveSubscribers(feed),
         "the topic keeps what the slow stream has not taken");
     assertEquals(published, drain(slow));
@@ -64,15 +62,14 @@ class LiveDeliveryTest {
     ClientStream first = subscribed(List.of(feed));
     ClientStream second = subscribed(List.of(feed));
     publish(feed, 300);
-    Await.until("300 messages queued for both",
-        () -> second.pendingBytes() >= 300L * frameSize(feed, "m0000"));
+    awaitQueued(first, 300);
+    awaitQueued(second, 300);
     assertEquals(300, drain(first).size());
     assertEquals(300, drain(second).size());
 
     List<String> next = publish(feed, 1);
 
-    Await.until("the next message queued", () -> second.pendingBytes() > 0);
-    assertEquals(1, registry.keptForLiveSubscribers(feed), "only the message not yet taken");
+    awaitKept(1);
     assertEquals(next, drain(first));
   }
 
@@ -81,15 +78,14 @@ class LiveDeliveryTest {
     ClientStream gone = subscribed(List.of(feed));
     ClientStream reader = subscribed(List.of(feed));
     publish(feed, 100);
-    Await.until("100 messages queued",
-        () -> gone.pendingBytes() >= 100L * frameSize(feed, "m0000"));
+    awaitQueued(gone, 100);
+    awaitQueued(reader, 100);
     assertEquals(100, drain(reader).size());
 
     gone.close();
     publish(feed, 1);
 
-    Await.until("the next message queued", () -> reader.pendingBytes() > 0);
-    assertEquals(1, registry.keptForLiveSubscribers(feed));
+    awaitKept(1);
   }
 
   @Test
@@ -97,8 +93,8 @@ class LiveDeliveryTest {
     ClientStream finishing = subscribed(List.of(feed));
     ClientStream staying = subscribed(List.of(feed));
     List<String> before = publish(feed, 50);
-    Await.until("50 messages queued",
-        () -> finishing.pendingBytes() >= 50L * frameSize(feed, "m0000"));
+    awaitQueued(finishing, 50);
+    awaitQueued(staying, 50);
 
     // Finishing closes the subscription: the topic then keeps nothing for this stream, and the
     // messages it delivers next take over the ring slots of the first 50.
@@ -106,8 +102,7 @@ class LiveDeliveryTest {
     assertEquals(1, registry.subscriberCount(feed));
     assertEquals(before, drain(staying));
     List<String> after = publish(feed, 50);
-    Await.until("the next 50 queued for the stream that stayed",
-        () -> staying.pendingBytes() >= 50L * frameSize(feed, "m0000"));
+    awaitQueued(staying, 50);
     assertEquals(after, drain(staying));
 
     assertEquals(before, drain(finishing));
@@ -141,8 +136,8 @@ class LiveDeliveryTest {
 
     Await.until("100 messages received", () -> received.size() == 100);
     assertEquals(published, received);
-    assertEquals(0, registry.keptForLiveSubscribers(feed),
-        "each message was taken as the subscriber was called with it");
+    // Each message was taken as the subscriber was called with it.
+    awaitKept(0);
   }
 
   private ClientStream subscribed(List<UpstreamUrl> urls) {
@@ -181,18 +176,22 @@ class LiveDeliveryTest {
     return bodies;
   }
 
-  private static int frameSize(UpstreamUrl url, String body) {
-    return url.spelling().length() + 1 + 4 + body.length();
+  /**
+   * Waits until the topic of {@link #feed} keeps {@code count} messages, as it does once its last
+   * delivery is over.
+   */
+  private void awaitKept(int count) {
+    Await.until("the topic keeping " + count + " messages",
+        () -> registry.keptForLiveSubscribers(feed) == count);
   }
 
-  /** The body of a binary frame. */
+  /** Waits until {@code count} of this test's messages of {@link #feed} are queued for it. */
+  private void awaitQueued(ClientStream stream, int count) {
+    long frameBytes = feed.spelling().length() + 1 + 4 + "m0000".length();
+    Await.until(count + " messages queued", () -> stream.pendingBytes() >= count * frameBytes);
+  }
+
   private static String bodyOf(Frame frame) {
-    ByteBuffer buffer = ByteBuffer.wrap(frame.toByteArray());
-    while (buffer.get() != '\n') {
-      // skip the URL
-    }
-    byte[] body = new byte[buffer.getInt()];
-    buffer.get(body);
-    return new String(body, StandardCharsets.UTF_8);
+    return ClientStreamTest.bodyOf(frame);
   }
 }
