@@ -60,6 +60,11 @@ public final class ClientStream implements Subscriber {
   private static final long POSITION_MASK = (1L << POSITION_BITS) - 1;
   /** Entries beyond this many are queued by reference; far more than a client may name. */
   private static final int MAX_SLOTS = 1 << 15;
+  /**
+   * A stream with this many items queued is behind; once it has caught up, its topics let go of
+   * the backlog it held at once rather than at their next message.
+   */
+  private static final int BEHIND_ITEMS = 64;
 
   private final FrameEncoder encoder;
   private final Frame heartbeat;
@@ -77,6 +82,7 @@ public final class ClientStream implements Subscriber {
   private final ArrayDeque<Frame> others = new ArrayDeque<>(2);
   private Topic.Entry[] entries = new Topic.Entry[1];
   private int entryCount;
+  private boolean behind;
   private Thread taker;
   private boolean takerParked;
   private long pendingBytes;
@@ -86,7 +92,6 @@ public final class ClientStream implements Subscriber {
   private Runnable availableCallback;
   private Runnable abortCallback;
   private Subscription subscription;
-  private boolean dropped;
   private final Counters counters;
   private volatile long lastFrameNanos = System.nanoTime();
 
@@ -170,6 +175,9 @@ public final class ClientStream implements Subscriber {
       if (!items.isEmpty()) {
         Frame frame = next(items.poll());
         pendingBytes -= frame.length();
+        if (behind && items.isEmpty()) {
+          caughtUp();
+        }
         return frame;
       }
       writerWaiting = true;
@@ -324,9 +332,11 @@ public final class ClientStream implements Subscriber {
     Runnable wake = null;
     Thread parked = null;
     long overflow = 0;
+    Ending ending = null;
     synchronized (lock) {
-      if (state != State.OPEN || dropped) {
+      if (state != State.OPEN) {
         if (entry != null) {
+          // Draining, every queued position was turned into its frame; ended, none is left.
           entry.taken(position);
         }
         return false;
@@ -334,10 +344,15 @@ public final class ClientStream implements Subscriber {
       int length = frame.length();
       if (!items.isEmpty() && pendingBytes + length > maxPendingBytes) {
         overflow = pendingBytes + length;
-        dropped = true;
+        // Ended in this same step: no writer may take a position the ring has let go of since.
+        ending = endLocked(true);
+        if (entry != null) {
+          entry.release();
+        }
       } else {
         if (entry != null && hasSlot(entry)) {
           items.add(item(entry, position));
+          behind |= items.size() >= BEHIND_ITEMS;
         } else {
           if (entry != null) {
             entry.taken(position);
@@ -360,7 +375,7 @@ public final class ClientStream implements Subscriber {
       log.warn("Dropping client {}: {} bytes would be pending, over the bound of {}",
           client, overflow, maxPendingBytes);
       counters.clientsDroppedSlow.increment();
-      end(true);
+      complete(ending);
       return false;
     }
     LockSupport.unpark(parked);
@@ -398,6 +413,17 @@ public final class ClientStream implements Subscriber {
     return message.frame(encoder, entry.url().spelling());
   }
 
+  /**
+   * Asks the topics to let go of the backlog this stream held, now taken. The journal's lock,
+   * which releasing takes, never calls out, so taking it here is safe. Under the lock.
+   */
+  private void caughtUp() {
+    behind = false;
+    for (int slot = 0; slot < entryCount; slot++) {
+      entries[slot].topic().releaseSoon();
+    }
+  }
+
   /** The thread parked in {@link #take()}, if any, which the caller unparks. Under the lock. */
   private Thread parkedTaker() {
     if (!takerParked) {
@@ -408,29 +434,42 @@ public final class ClientStream implements Subscriber {
   }
 
   private void end(boolean abort) {
-    Subscription toClose;
-    Runnable wake;
-    Runnable abortWriter;
-    boolean report;
-    Thread parked;
+    Ending ending;
     synchronized (lock) {
-      if (state == State.ENDED && endReported) {
-        return;
-      }
-      state = State.ENDED;
-      dropQueue();
-      toClose = subscription;
-      wake = takeWakeup();
-      abortWriter = abort ? abortCallback : null;
-      abortCallback = null;
-      report = !endReported;
-      endReported = true;
-      parked = parkedTaker();
+      ending = endLocked(abort);
     }
+    complete(ending);
+  }
 
-    LockSupport.unpark(parked);
-    closeAndRun(toClose, wake, abortWriter);
-    if (report) {
+  /** What ending a stream leaves to do once the lock is released. */
+  private record Ending(
+      Subscription toClose, Runnable wake, Runnable abortWriter, boolean report, Thread parked) {}
+
+  /**
+   * Ends the stream and discards its queue; returns what is left to do outside the lock, or null
+   * if it had ended and was reported already. Under the lock.
+   */
+  private Ending endLocked(boolean abort) {
+    if (state == State.ENDED && endReported) {
+      return null;
+    }
+    state = State.ENDED;
+    dropQueue();
+    Runnable abortWriter = abort ? abortCallback : null;
+    abortCallback = null;
+    boolean report = !endReported;
+    endReported = true;
+    return new Ending(subscription, takeWakeup(), abortWriter, report, parkedTaker());
+  }
+
+  /** Unsubscribes, runs the callbacks and reports the end, without the lock. */
+  private void complete(Ending ending) {
+    if (ending == null) {
+      return;
+    }
+    LockSupport.unpark(ending.parked());
+    closeAndRun(ending.toClose(), ending.wake(), ending.abortWriter());
+    if (ending.report()) {
       onEnd.accept(this);
     }
   }

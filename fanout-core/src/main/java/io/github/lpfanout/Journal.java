@@ -265,6 +265,21 @@ final class Journal {
     }
   }
 
+  /** Runs {@code task} on the delivery thread, after what is queued now; not once closed. */
+  void run(Runnable task) {
+    lock.lock();
+    try {
+      if (closed) {
+        return;
+      }
+      deliveries.add(task);
+    } finally {
+      lock.unlock();
+    }
+
+    scheduleDeliveries();
+  }
+
   /** Delivers nothing more; what is queued is dropped. */
   void close() {
     lock.lock();

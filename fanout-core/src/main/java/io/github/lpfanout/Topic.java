@@ -2,6 +2,7 @@ package io.github.lpfanout;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +29,7 @@ final class Topic implements Consumer<Message> {
   private final Set<Entry> entries = ConcurrentHashMap.newKeySet();
   private final Poller poller;
   private final MessageRing ring = new MessageRing();
+  private final AtomicBoolean releaseQueued = new AtomicBoolean();
 
   /**
    * @param pollers makes the topic's poller; null for a push-fed URL, which is never polled
@@ -45,12 +47,34 @@ final class Topic implements Consumer<Message> {
   }
 
   void add(Entry entry) {
-    entry.ring = ring;
+    entry.topic = this;
     entries.add(entry);
   }
 
+  /** Removes {@code entry}; what only it had not taken is let go of soon after. */
   void remove(Entry entry) {
     entries.remove(entry);
+    releaseSoon();
+  }
+
+  /**
+   * Lets go, on the delivery thread and soon, of the messages every live subscriber has taken,
+   * rather than at the topic's next message, which may be long in coming. For a stream that left
+   * or caught up with a backlog. Any thread.
+   */
+  void releaseSoon() {
+    if (journal != null && releaseQueued.compareAndSet(false, true)) {
+      journal.run(this::releaseTaken);
+    }
+  }
+
+  private void releaseTaken() {
+    releaseQueued.set(false);
+    long firstKept = Long.MAX_VALUE;
+    for (Entry entry : entries) {
+      firstKept = Math.min(firstKept, entry.firstUntaken);
+    }
+    ring.release(firstKept);
   }
 
   boolean isEmpty() {
@@ -146,8 +170,8 @@ final class Topic implements Consumer<Message> {
     private final Subscriber subscriber;
     private volatile boolean live;
     private volatile boolean cancelled;
-    /** The topic's ring; set when the entry is added to its topic. */
-    private volatile MessageRing ring;
+    /** The entry's topic; set when the entry is added to it. */
+    private volatile Topic topic;
     /**
      * The first ring position this entry may still take; every one before it was taken. No
      * position while the entry is not live. Written by the delivery thread at go-live, then by
@@ -180,12 +204,16 @@ final class Topic implements Consumer<Message> {
      * was added to its topic.
      */
     void goLive() {
-      firstUntaken = ring == null ? Long.MAX_VALUE : ring.next();
+      firstUntaken = topic == null ? Long.MAX_VALUE : topic.ring.next();
       live = true;
     }
 
+    Topic topic() {
+      return topic;
+    }
+
     MessageRing ring() {
-      return ring;
+      return topic.ring;
     }
 
     /** Says the message at {@code position} was taken, or will never be. */

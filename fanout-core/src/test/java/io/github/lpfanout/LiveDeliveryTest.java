@@ -5,10 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.lpfanout.testing.Await;
+import java.io.PrintStream;
+import java.lang.ref.WeakReference;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -16,6 +19,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Live messages as streams receive them through their topic's ring: each stream queues a position
@@ -140,10 +145,92 @@ class LiveDeliveryTest {
     awaitKept(0);
   }
 
+  /**
+   * The heartbeat thread finds a full stream and drops it, and logs that before it unsubscribes.
+   * Messages delivered meanwhile must not move the stream's entry past what it still had queued:
+   * the topic would let go of those and reuse their slots for the new messages.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {1, 16})
+  void streamDroppedByAHeartbeatHandsOutNothingItsTopicLetGoOf(int deliveredMeanwhile)
+      throws Exception {
+    long bound = 3L * frameBytes();
+    ClientStream full = subscribed(List.of(feed), "full client", bound);
+    ClientStream reader = subscribed(List.of(feed));
+    publish(feed, 3);
+    awaitQueued(full, 3);
+    awaitQueued(reader, 3);
+    assertEquals(3, drain(reader).size());
+
+    try (LogGate gate = new LogGate("Dropping client full client")) {
+      readers.submit(() -> full.heartbeatIfIdle(System.nanoTime(), 0));
+      gate.awaitHeld();
+      publish(feed, deliveredMeanwhile);
+      awaitQueued(reader, deliveredMeanwhile);
+
+      Frame frame = full.poll();
+      assertNull(frame == null ? null : bodyOf(frame), "the dropped stream handed out a frame");
+    }
+  }
+
+  @Test
+  void backlogOfAStreamThatLeftIsLetGoOfWithoutWaitingForTheNextMessage() {
+    keepingOneMessageOfHistory();
+    registry.subscribe(List.of(feed), (url, message) -> { });
+    ClientStream gone = subscribed(List.of(feed));
+    WeakReference<byte[]> first = publishAndForget("m0000");
+    publish(feed, 99);
+    awaitQueued(gone, 100);
+
+    gone.close();
+
+    awaitCollected(first);
+  }
+
+  @Test
+  void backlogOfAStreamThatCaughtUpIsLetGoOfWithoutWaitingForTheNextMessage() {
+    keepingOneMessageOfHistory();
+    ClientStream behind = subscribed(List.of(feed));
+    WeakReference<byte[]> first = publishAndForget("m0000");
+    publish(feed, 99);
+    awaitQueued(behind, 100);
+
+    assertEquals(100, drain(behind).size());
+
+    awaitCollected(first);
+  }
+
   private ClientStream subscribed(List<UpstreamUrl> urls) {
-    ClientStream stream = new ClientStream(bin, urls, "test client", Long.MAX_VALUE, s -> { });
+    return subscribed(urls, "test client", Long.MAX_VALUE);
+  }
+
+  private ClientStream subscribed(List<UpstreamUrl> urls, String client, long maxPendingBytes) {
+    ClientStream stream = new ClientStream(bin, urls, client, maxPendingBytes, s -> { });
     stream.attach(registry.subscribe(urls, stream));
     return stream;
+  }
+
+  /** Replaces the registry by one whose history keeps only each URL's last message. */
+  private void keepingOneMessageOfHistory() {
+    registry.close();
+    registry = PollerRegistry.newBuilder()
+        .pushFedPrefix(PUSHED)
+        .history(History.newBuilder().maxMessages(1).build())
+        .build();
+  }
+
+  /** Publishes {@code body} to {@link #feed}; returns a weak reference to its bytes. */
+  private WeakReference<byte[]> publishAndForget(String body) {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    registry.publish(feed, bytes, "text/plain");
+    return new WeakReference<>(bytes);
+  }
+
+  private static void awaitCollected(WeakReference<byte[]> body) {
+    Await.until("the first message's body collected", () -> {
+      System.gc();
+      return body.get() == null;
+    });
   }
 
   /** Publishes {@code count} messages, {@code m0000} on, and returns their bodies. */
@@ -187,11 +274,55 @@ class LiveDeliveryTest {
 
   /** Waits until {@code count} of this test's messages of {@link #feed} are queued for it. */
   private void awaitQueued(ClientStream stream, int count) {
-    long frameBytes = feed.spelling().length() + 1 + 4 + "m0000".length();
-    Await.until(count + " messages queued", () -> stream.pendingBytes() >= count * frameBytes);
+    Await.until(count + " messages queued", () -> stream.pendingBytes() >= count * frameBytes());
+  }
+
+  /** The size of a binary frame of {@link #feed} carrying one of this test's bodies. */
+  private long frameBytes() {
+    return feed.spelling().length() + 1 + 4 + "m0000".length();
   }
 
   private static String bodyOf(Frame frame) {
     return ClientStreamTest.bodyOf(frame);
+  }
+
+  /**
+   * Holds the thread that prints a line containing {@code text} to {@code System.err}, where the
+   * tests' SLF4J binding logs, until closed.
+   */
+  private static final class LogGate extends PrintStream {
+    private final PrintStream original = System.err;
+    private final String text;
+    private final CountDownLatch held = new CountDownLatch(1);
+    private final CountDownLatch open = new CountDownLatch(1);
+
+    LogGate(String text) {
+      super(System.err, true);
+      this.text = text;
+      System.setErr(this);
+    }
+
+    @Override
+    public void println(String line) {
+      if (line != null && line.contains(text) && held.getCount() > 0) {
+        held.countDown();
+        try {
+          open.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      super.println(line);
+    }
+
+    void awaitHeld() throws InterruptedException {
+      assertTrue(held.await(10, TimeUnit.SECONDS), "the drop was never logged");
+    }
+
+    @Override
+    public void close() {
+      open.countDown();
+      System.setErr(original);
+    }
   }
 }
