@@ -122,7 +122,10 @@ public final class HttpAuthorizer implements Authorizer, Closeable {
     }
 
     CompletableFuture<AuthDecision> decision = new CompletableFuture<>();
-    decision.whenComplete((answer, error) -> {
+    // The caller's stages hang off the returned stage, so they run after the slots came back:
+    // ones added to the same future would run first, and a client admitted by one of them could
+    // ask again while its address still counted the answered request.
+    CompletionStage<AuthDecision> released = decision.whenComplete((answer, error) -> {
       inFlight.release();
       releaseForAddress(address);
     });
@@ -145,7 +148,7 @@ public final class HttpAuthorizer implements Authorizer, Closeable {
         decision.complete(unavailable(e));
       }
     });
-    return decision;
+    return released;
   }
 
   /**

@@ -291,6 +291,24 @@ class HttpAuthorizerTest {
   }
 
   @Test
+  void anAnsweredRequestNoLongerCountsAgainstItsAddressWhenTheCallerHearsTheAnswer()
+      throws Exception {
+    authorizer = authorizer().maxConcurrentRequests(4).maxConcurrentRequestsPerAddress(1).build();
+    authServer.enqueue(new MockResponse.Builder().code(200).build());
+    authServer.enqueue(new MockResponse.Builder().code(200).build());
+    StreamRequest client = StreamRequest.of("/sse/http://a.example/", Map.of(), "192.0.2.66");
+
+    // As an admitted client's next connection would: ask again as soon as the answer is heard.
+    AuthDecision second = authorizer.authorize(new AuthRequest(URLS, client))
+        .thenCompose(first -> authorizer.authorize(new AuthRequest(URLS, client)))
+        .toCompletableFuture()
+        .get(5, TimeUnit.SECONDS);
+
+    assertTrue(second.isAllowed(), () -> "refused: " + second.refusal().status() + " "
+        + second.refusal().bodyText());
+  }
+
+  @Test
   void oneIpv6HostCannotTakeEverySlotWithAddressesOfItsOwnSubnet() throws Exception {
     // Every IPv6 host has a /64 of its own (privacy addresses rotate within it): were the share
     // counted per address, one host would take every slot with a few of its addresses.
