@@ -9,7 +9,7 @@ package io.github.lpfanout;
  * a position they have not taken yet, which is never released before they take it. The ring grows
  * when a slow subscriber holds its oldest message and a new one arrives, and shrinks again once it
  * has caught up or gone, so it holds about as many messages as the slowest live subscriber lags
- * behind, and at least the topic's last one.
+ * behind.
  */
 final class MessageRing {
   private static final int MIN_CAPACITY = 16;

@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A live message is kept in the topic's {@link MessageRing} until every live subscriber has
  * taken it: a {@link ClientStream} queues only its position there, and any other subscriber takes
- * it as it is called. So a topic holds the messages its slowest stream has not written yet, and,
- * until its next message, the last one.
+ * it as it is called. So a topic holds the messages its slowest stream has not taken yet, and
+ * often its last message until the next one.
  */
 final class Topic implements Consumer<Message> {
   private static final Logger log = LoggerFactory.getLogger(Topic.class);
