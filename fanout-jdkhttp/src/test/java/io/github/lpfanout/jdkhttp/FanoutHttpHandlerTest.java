@@ -1,16 +1,23 @@
 package io.github.lpfanout.jdkhttp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import io.github.lpfanout.Authorizer;
 import io.github.lpfanout.Fanout;
+import io.github.lpfanout.PollerRegistry;
+import io.github.lpfanout.UpstreamUrl;
+import io.github.lpfanout.testing.Await;
+import io.github.lpfanout.testing.RawHttp;
 import io.github.lpfanout.testing.ScriptedUpstream;
 import io.github.lpfanout.testing.SseRecorder;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.Arrays;
 import java.time.Duration;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -21,7 +28,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** What the conformance suite does not cover: other mount points, HTTPS, and methods. */
+/**
+ * What the conformance suite does not cover: other mount points, HTTPS, methods, and the writer
+ * thread of a dropped client.
+ */
 class FanoutHttpHandlerTest {
   private ScriptedUpstream upstream;
   private Fanout fanout;
@@ -46,6 +56,53 @@ class FanoutHttpHandlerTest {
     upstream.close();
     client.dispatcher().executorService().shutdownNow();
     client.connectionPool().evictAll();
+  }
+
+  @Test
+  void writeBlockedOnADroppedClientLetsGoOfItsWriterThread() throws Exception {
+    // The handler's own pool of named platform threads; from Java 21 its writers are virtual.
+    assumeTrue(Runtime.version().feature() < 21, "writer threads are virtual from Java 21");
+    fanout.close();
+    PollerRegistry registry =
+        PollerRegistry.newBuilder().pushFedPrefix("http://push.test/").build();
+    fanout = Fanout.newBuilder()
+        .registry(registry)
+        .authorizer(Authorizer.allowAll())
+        .maxPendingBytes(256 * 1024)
+        .build();
+    handler.close();
+    handler = new FanoutHttpHandler(fanout);
+    server = HttpServer.create(loopback(), 0);
+    server.createContext("/", handler);
+    server.start();
+    UpstreamUrl big = UpstreamUrl.of("http://push.test/big");
+    byte[] body = new byte[64 * 1024];
+
+    try (Socket stalled = RawHttp.openAndStall("http://127.0.0.1:" + server.getAddress().getPort(),
+        "/bin/" + big.spelling(), 4096)) {
+      Await.until("the client subscribed", () -> registry.subscriberCount(big) == 1);
+      Await.until("a writer thread blocked on the client that reads nothing", () -> {
+        registry.publish(big, body, "application/octet-stream");
+        return writersBlockedOnASocket() > 0;
+      });
+      Await.until("the client dropped for its pending bytes", () -> {
+        registry.publish(big, body, "application/octet-stream");
+        return fanout.clientCount() == 0;
+      });
+
+      Await.until("no writer thread left blocked on its socket",
+          () -> writersBlockedOnASocket() == 0);
+    }
+  }
+
+  /** How many of the handler's writer threads are in a socket write now. */
+  private static long writersBlockedOnASocket() {
+    return Thread.getAllStackTraces().entrySet().stream()
+        .filter(thread -> thread.getKey().getName().startsWith("fanout-jdkhttp-"))
+        .filter(thread -> Arrays.stream(thread.getValue()).anyMatch(frame ->
+            frame.getClassName().startsWith("sun.nio.ch.")
+                && frame.getMethodName().startsWith("write")))
+        .count();
   }
 
   private static InetSocketAddress loopback() throws Exception {
