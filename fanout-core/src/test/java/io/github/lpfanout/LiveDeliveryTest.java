@@ -66,9 +66,7 @@ class LiveDeliveryTest {
   void topicLetsGoOfMessagesOnceEveryStreamTookThem() throws Exception {
     ClientStream first = subscribed(List.of(feed));
     ClientStream second = subscribed(List.of(feed));
-    publish(feed, 300);
-    awaitQueued(first, 300);
-    awaitQueued(second, 300);
+    publishTo(300, first, second);
     assertEquals(300, drain(first).size());
     assertEquals(300, drain(second).size());
 
@@ -82,9 +80,7 @@ class LiveDeliveryTest {
   void closedStreamLeavesNothingKeptForIt() throws Exception {
     ClientStream gone = subscribed(List.of(feed));
     ClientStream reader = subscribed(List.of(feed));
-    publish(feed, 100);
-    awaitQueued(gone, 100);
-    awaitQueued(reader, 100);
+    publishTo(100, gone, reader);
     assertEquals(100, drain(reader).size());
 
     gone.close();
@@ -97,17 +93,14 @@ class LiveDeliveryTest {
   void finishedStreamDrainsWhatWasQueuedAfterItsTopicsForgotIt() throws Exception {
     ClientStream finishing = subscribed(List.of(feed));
     ClientStream staying = subscribed(List.of(feed));
-    List<String> before = publish(feed, 50);
-    awaitQueued(finishing, 50);
-    awaitQueued(staying, 50);
+    List<String> before = publishTo(50, finishing, staying);
 
     // Finishing closes the subscription: the topic then keeps nothing for this stream, and the
     // messages it delivers next take over the ring slots of the first 50.
     finishing.finish();
     assertEquals(1, registry.subscriberCount(feed));
     assertEquals(before, drain(staying));
-    List<String> after = publish(feed, 50);
-    awaitQueued(staying, 50);
+    List<String> after = publishTo(50, staying);
     assertEquals(after, drain(staying));
 
     assertEquals(before, drain(finishing));
@@ -157,16 +150,13 @@ class LiveDeliveryTest {
     long bound = 3L * frameBytes();
     ClientStream full = subscribed(List.of(feed), "full client", bound);
     ClientStream reader = subscribed(List.of(feed));
-    publish(feed, 3);
-    awaitQueued(full, 3);
-    awaitQueued(reader, 3);
+    publishTo(3, full, reader);
     assertEquals(3, drain(reader).size());
 
     try (LogGate gate = new LogGate("Dropping client full client")) {
       readers.submit(() -> full.heartbeatIfIdle(System.nanoTime(), 0));
       gate.awaitHeld();
-      publish(feed, deliveredMeanwhile);
-      awaitQueued(reader, deliveredMeanwhile);
+      publishTo(deliveredMeanwhile, reader);
 
       Frame frame = full.poll();
       assertNull(frame == null ? null : bodyOf(frame), "the dropped stream handed out a frame");
@@ -260,6 +250,18 @@ class LiveDeliveryTest {
       bodies.add(bodyOf(frame));
     }
     assertNull(stream.poll());
+    return bodies;
+  }
+
+  /**
+   * Publishes {@code count} messages to {@link #feed}, as {@link #publish}, and waits until all of
+   * them are queued for each of {@code streams}; returns their bodies.
+   */
+  private List<String> publishTo(int count, ClientStream... streams) {
+    List<String> bodies = publish(feed, count);
+    for (ClientStream stream : streams) {
+      awaitQueued(stream, count);
+    }
     return bodies;
   }
 
