@@ -131,17 +131,20 @@ final class Topic implements Consumer<Message> {
     return ring.size();
   }
 
+  /**
+   * Hands a live entry the message at {@code position}: a stream queues the position, any other
+   * subscriber is called with the message and holds nothing in the ring.
+   */
   private static void deliverLive(Entry entry, long position, Message message) {
+    if (!(entry.subscriber() instanceof ClientStream stream)) {
+      entry.taken(position);
+      deliver(entry, message);
+      return;
+    }
     try {
-      if (entry.subscriber() instanceof ClientStream stream) {
-        stream.onLive(entry, position, message);
-      } else {
-        entry.taken(position);
-        entry.subscriber().onMessage(entry.url(), message);
-      }
+      stream.onLive(entry, position, message);
     } catch (RuntimeException e) {
-      log.warn("Subscriber {} of {} threw; it keeps its subscription",
-          entry.subscriber(), entry.url().canonical(), e);
+      warnThrew(entry, e);
     }
   }
 
@@ -153,9 +156,13 @@ final class Topic implements Consumer<Message> {
     try {
       entry.subscriber().onMessage(entry.url(), message);
     } catch (RuntimeException e) {
-      log.warn("Subscriber {} of {} threw; it keeps its subscription",
-          entry.subscriber(), entry.url().canonical(), e);
+      warnThrew(entry, e);
     }
+  }
+
+  private static void warnThrew(Entry entry, RuntimeException e) {
+    log.warn("Subscriber {} of {} threw; it keeps its subscription",
+        entry.subscriber(), entry.url().canonical(), e);
   }
 
   @Override
