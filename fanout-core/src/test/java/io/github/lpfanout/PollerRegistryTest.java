@@ -14,7 +14,9 @@ import io.github.lpfanout.testing.RecordingSubscriber.Delivery;
 import io.github.lpfanout.testing.ScriptedUpstream;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -499,7 +501,12 @@ class PollerRegistryTest {
 
     registry.close();
 
-    Await.until("the registry's threads ended", () -> made.stream().noneMatch(Thread::isAlive));
+    try {
+      Await.until("the registry's threads ended", () -> made.stream().noneMatch(Thread::isAlive));
+    } catch (AssertionError late) {
+      List<String> alive = made.stream().filter(Thread::isAlive).map(Thread::getName).toList();
+      throw new AssertionError(late.getMessage() + "; still alive: " + alive, late);
+    }
   }
 
   private PollerRegistry.Builder fastRegistry() {
@@ -539,12 +546,26 @@ class PollerRegistryTest {
     return TimeUnit.NANOSECONDS.toMillis(starts.get(afterRequest) - starts.get(afterRequest - 1));
   }
 
-  /** The library's own threads, and OkHttp's threads while they call this test's upstream. */
+  /**
+   * The library's own threads, and the threads running a call to this test's upstream, which OkHttp
+   * renames for the call's length. Not OkHttp's shared task threads: they take a name with the
+   * upstream's address while they connect to it, and outlive any one client by a minute.
+   */
   private Set<Thread> registryThreads() {
     String callingUpstream = ":" + upstream.port() + "/";
-    return Thread.getAllStackTraces().keySet().stream()
-        .filter(t -> t.getName().startsWith("fanout-")
-            || (t.getName().startsWith("OkHttp ") && t.getName().contains(callingUpstream)))
+    return Thread.getAllStackTraces().entrySet().stream()
+        .filter(thread -> {
+          String name = thread.getKey().getName();
+          return name.startsWith("fanout-")
+              || (name.startsWith("OkHttp ") && name.contains(callingUpstream)
+                  && runsAsyncCall(thread.getValue()));
+        })
+        .map(Map.Entry::getKey)
         .collect(Collectors.toSet());
+  }
+
+  private static boolean runsAsyncCall(StackTraceElement[] stack) {
+    return Arrays.stream(stack)
+        .anyMatch(frame -> frame.getClassName().endsWith("RealCall$AsyncCall"));
   }
 }
