@@ -292,7 +292,8 @@ final class Bench {
           options.serverJvmArgs(),
           ProxyMain.class, List.of("--transport=" + transport, "--auth-url=" + auth.url(),
               "--max-auth-requests=" + Math.max(256, options.connectWindow()),
-              "--writers=" + options.writers(), "--heartbeat-ms=" + options.heartbeatMillis()),
+              "--writers=" + options.writers(), "--heartbeat-ms=" + options.heartbeatMillis(),
+              "--servlet-buffer-bytes=" + options.servletBufferBytes()),
           log);
       Source source = new Source() {
         @Override

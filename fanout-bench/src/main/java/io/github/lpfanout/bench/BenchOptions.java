@@ -31,6 +31,7 @@ record BenchOptions(
     String serverJava,
     List<String> serverJvmArgs,
     String writers,
+    int servletBufferBytes,
     int baselineThreads,
     Path jfrDir,
     Path logDir,
@@ -69,6 +70,7 @@ record BenchOptions(
         --writers=default                the JDK transport's writer executor: default (the
                                          handler's own), platform (cached pool), fixed (a thread
                                          per core), virtual (a virtual thread per task)
+        --servlet-buffer-bytes=8192      the servlet's response-buffer-bytes (jetty, tomcat)
         --baseline-threads=1             NIO threads of the baseline server
         --jfr=DIR                        record each proxy process with JFR (profile settings)
                                          while it is measured, one file per workload
@@ -85,7 +87,7 @@ record BenchOptions(
         "binary-body-bytes", "spread-clients", "spread-urls", "spread-urls-per-client",
         "spread-rate", "spread-seconds", "idle-clients", "idle-seconds", "client-threads",
         "connect-window", "warmup-clients", "heartbeat-ms",
-        "server-java", "server-jvm-args", "writers", "baseline-threads", "jfr", "log-dir",
+        "server-java", "server-jvm-args", "writers", "servlet-buffer-bytes", "baseline-threads", "jfr", "log-dir",
         "max-minutes", "help"));
     String jfr = flags.string("jfr", null);
     String logDir = flags.string("log-dir", null);
@@ -117,6 +119,7 @@ record BenchOptions(
             Path.of(System.getProperty("java.home"), "bin", "java").toString()),
         jvmArgs.isEmpty() ? List.of() : List.of(jvmArgs.split("\\s+")),
         flags.string("writers", "default"),
+        flags.integer("servlet-buffer-bytes", 8192),
         flags.integer("baseline-threads", 1),
         jfr == null ? null : Path.of(jfr),
         logDir == null ? null : Path.of(logDir),

@@ -30,10 +30,13 @@ final class JettyTransport implements Transport {
   private static final int OUTPUT_BUFFER_BYTES = 8192;
 
   private final long idleTimeoutMillis;
+  private final int responseBufferBytes;
   private Server server;
 
-  JettyTransport(long heartbeatMillis) {
+  /** @param responseBufferBytes the servlet's {@code response-buffer-bytes} */
+  JettyTransport(long heartbeatMillis, int responseBufferBytes) {
     this.idleTimeoutMillis = Math.max(IDLE_TIMEOUT_MILLIS, 2 * heartbeatMillis);
+    this.responseBufferBytes = responseBufferBytes;
   }
 
   @Override
@@ -53,6 +56,7 @@ final class JettyTransport implements Transport {
     context.setContextPath("/");
     ServletHolder holder = new ServletHolder("fanout", new FanoutServlet(fanout));
     holder.setAsyncSupported(true);
+    holder.setInitParameter("response-buffer-bytes", Integer.toString(responseBufferBytes));
     context.addServlet(holder, "/*");
     server.setHandler(context);
 

@@ -21,18 +21,19 @@ public final class ProxyMain {
 
   /** What the driver passes on the command line. */
   record Options(String transport, String authUrl, int maxAuthRequests, String writers,
-      long heartbeatMillis, long maxSeconds) {
+      long heartbeatMillis, int servletBufferBytes, long maxSeconds) {
 
     static Options parse(String[] args) {
       Flags flags = new Flags(args, Set.of("transport", "auth-url", "max-auth-requests", "writers",
-          "heartbeat-ms", "max-seconds"));
+          "heartbeat-ms", "servlet-buffer-bytes", "max-seconds"));
       String authUrl = flags.string("auth-url", null);
       if (authUrl == null) {
         throw new IllegalArgumentException("--auth-url is required");
       }
       return new Options(flags.string("transport", "jdk"), authUrl,
           flags.integer("max-auth-requests", 256), flags.string("writers", "default"),
-          flags.integer("heartbeat-ms", 15_000), flags.integer("max-seconds", 1800));
+          flags.integer("heartbeat-ms", 15_000), flags.integer("servlet-buffer-bytes", 8192),
+          flags.integer("max-seconds", 1800));
     }
   }
 

@@ -44,11 +44,14 @@ final class TomcatTransport implements Transport {
   private static final String RELAXED_CHARS = "\"<>[\\]^`{|}";
 
   private final long connectionTimeoutMillis;
+  private final int responseBufferBytes;
   private Tomcat tomcat;
   private Path baseDir;
 
-  TomcatTransport(long heartbeatMillis) {
+  /** @param responseBufferBytes the servlet's {@code response-buffer-bytes} */
+  TomcatTransport(long heartbeatMillis, int responseBufferBytes) {
     this.connectionTimeoutMillis = Math.max(CONNECTION_TIMEOUT_MILLIS, 2 * heartbeatMillis);
+    this.responseBufferBytes = responseBufferBytes;
   }
 
   @Override
@@ -73,6 +76,7 @@ final class TomcatTransport implements Transport {
     Context context = tomcat.addContext("", null);
     Wrapper servlet = Tomcat.addServlet(context, "fanout", new FanoutServlet(fanout));
     servlet.setAsyncSupported(true);
+    servlet.addInitParameter("response-buffer-bytes", Integer.toString(responseBufferBytes));
     context.addServletMappingDecoded("/*", "fanout");
 
     tomcat.start();

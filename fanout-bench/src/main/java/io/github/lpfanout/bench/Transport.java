@@ -19,8 +19,9 @@ interface Transport extends AutoCloseable {
   static Transport create(String name, ProxyMain.Options options) {
     return switch (name) {
       case "jdk" -> new JdkHttpTransport(options.writers());
-      case "jetty" -> new JettyTransport(options.heartbeatMillis());
-      case "tomcat" -> new TomcatTransport(options.heartbeatMillis());
+      case "jetty" -> new JettyTransport(options.heartbeatMillis(), options.servletBufferBytes());
+      case "tomcat" ->
+          new TomcatTransport(options.heartbeatMillis(), options.servletBufferBytes());
       default -> throw new IllegalArgumentException(
           "unknown transport " + name + "; known: " + String.join(", ", NAMES));
     };

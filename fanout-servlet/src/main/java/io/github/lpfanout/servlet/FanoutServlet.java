@@ -104,7 +104,16 @@ import org.slf4j.LoggerFactory;
  *       with this secret</td><td>none: closed</td></tr>
  *   <tr><td>{@code postback-path}</td><td>where the postback endpoint is, below the mount
  *       point</td><td>{@code publish}</td></tr>
+ *   <tr><td>{@code response-buffer-bytes}</td><td>the response buffer each stream asks the
+ *       container for, from 1024 to 1048576; read whichever constructor made the servlet</td>
+ *       <td>8192</td></tr>
  * </table>
+ *
+ * <p>The response buffer is a trade-off between memory and system calls. A stream keeps its
+ * buffer for as long as it lasts, mostly idle, and the servlet flushes after every batch of frames
+ * anyway, so a small buffer suits many clients of small messages. But Jetty writes a frame larger
+ * than the buffer in buffer-sized pieces, one system call each: where frames are large and clients
+ * fewer, a buffer that holds the largest frame sends each one in a single write.
  *
  * <h2>Threads</h2>
  *
@@ -172,6 +181,7 @@ public final class FanoutServlet extends HttpServlet {
   private transient volatile Fanout fanout;
   /** Drains streams woken by the fanout; null until {@link #init()}, when writes run inline. */
   private transient volatile ExecutorService writers;
+  private transient volatile int bufferBytes = InitParameters.DEFAULT_RESPONSE_BUFFER_BYTES;
 
   /** Builds its fanout from the init parameters when initialized; see the class description. */
   public FanoutServlet() {
@@ -195,6 +205,7 @@ public final class FanoutServlet extends HttpServlet {
 
   @Override
   public void init() throws ServletException {
+    bufferBytes = InitParameters.responseBufferBytes(getServletConfig());
     if (owns) {
       fanout = factory == null
           ? InitParameters.fanout(getServletConfig())
@@ -244,7 +255,8 @@ public final class FanoutServlet extends HttpServlet {
     AsyncContext async = request.startAsync();
     async.setTimeout(0);
     Executor pumps = writers;
-    StreamWriter writer = new StreamWriter(async, response, pumps == null ? Runnable::run : pumps);
+    StreamWriter writer = new StreamWriter(
+        async, response, pumps == null ? Runnable::run : pumps, bufferBytes);
     async.addListener(writer);
     writer.start();
     if (target == null) {

@@ -48,13 +48,19 @@ final class InitParameters {
   static final String CORS_ALLOW_CREDENTIALS = "cors-allow-credentials";
   static final String POSTBACK_SECRET = "postback-secret";
   static final String POSTBACK_PATH = "postback-path";
+  static final String RESPONSE_BUFFER_BYTES = "response-buffer-bytes";
+
+  static final int DEFAULT_RESPONSE_BUFFER_BYTES = 8192;
+  private static final int MIN_RESPONSE_BUFFER_BYTES = 1024;
+  private static final int MAX_RESPONSE_BUFFER_BYTES = 1 << 20;
 
   private static final Set<String> KNOWN = Set.of(
       AUTH_URL, NO_AUTH, AUTH_TIMEOUT, AUTH_MAX_REQUESTS, AUTH_MAX_REQUESTS_PER_ADDRESS,
       FORWARDED_HEADERS, MAX_URLS_PER_CLIENT, MAX_TARGET_LENGTH,
       MAX_PENDING_BYTES, HEARTBEAT_INTERVAL, SHUTDOWN_GRACE, READ_TIMEOUT, MIN_POLL_GAP,
       MAX_BODY_BYTES, ALLOW, MAX_CLIENTS, MAX_POLLED_URLS, PUSH_FED, RETRY, LATEST_ON_JOIN,
-      CORS_ALLOW_ORIGINS, CORS_ALLOW_CREDENTIALS, POSTBACK_SECRET, POSTBACK_PATH);
+      CORS_ALLOW_ORIGINS, CORS_ALLOW_CREDENTIALS, POSTBACK_SECRET, POSTBACK_PATH,
+      RESPONSE_BUFFER_BYTES);
 
   private static final Authorizer ALLOW_ALL = Authorizer.allowAll();
 
@@ -78,6 +84,31 @@ final class InitParameters {
       throw new ServletException(
           "FanoutServlet " + config.getServletName() + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The response buffer each stream asks the container for, from {@code response-buffer-bytes}.
+   * Read whichever constructor made the servlet, since it configures the servlet, not the fanout.
+   *
+   * @throws ServletException if the value is not a whole number of bytes from 1,024 to 1,048,576
+   */
+  static int responseBufferBytes(ServletConfig config) throws ServletException {
+    String text = new InitParameters(config).value(RESPONSE_BUFFER_BYTES);
+    if (text == null) {
+      return DEFAULT_RESPONSE_BUFFER_BYTES;
+    }
+    long bytes;
+    try {
+      bytes = number(text);
+    } catch (NumberFormatException e) {
+      bytes = -1;
+    }
+    if (bytes < MIN_RESPONSE_BUFFER_BYTES || bytes > MAX_RESPONSE_BUFFER_BYTES) {
+      throw new ServletException("FanoutServlet " + config.getServletName() + ": init parameter "
+          + RESPONSE_BUFFER_BYTES + " must be a number of bytes from " + MIN_RESPONSE_BUFFER_BYTES
+          + " to " + MAX_RESPONSE_BUFFER_BYTES + ": " + text);
+    }
+    return (int) bytes;
   }
 
   private Fanout build() {

@@ -52,12 +52,12 @@ import org.slf4j.LoggerFactory;
  */
 final class StreamWriter implements WriteListener, AsyncListener {
   private static final Logger log = LoggerFactory.getLogger(StreamWriter.class);
-  private static final int STREAM_BUFFER_BYTES = 8192;
 
   private final AsyncContext async;
   private final HttpServletResponse response;
   private final ServletOutputStream out;
   private final Executor writers;
+  private final int bufferBytes;
   private final AtomicInteger signals = new AtomicInteger();
   /** Held while the response, its output or the async context is used; see the class notes. */
   // A monitor rather than a ReentrantLock: it records its owner outside the heap, where a lock's
@@ -83,13 +83,16 @@ final class StreamWriter implements WriteListener, AsyncListener {
   /**
    * @param writers where a wake-up from the fanout drains; tasks never block, so a few threads
    *     serve every stream
+   * @param bufferBytes the response buffer an admitted stream asks the container for
    */
-  StreamWriter(AsyncContext async, HttpServletResponse response, Executor writers)
+  StreamWriter(
+      AsyncContext async, HttpServletResponse response, Executor writers, int bufferBytes)
       throws IOException {
     this.async = async;
     this.response = response;
     this.out = response.getOutputStream();
     this.writers = writers;
+    this.bufferBytes = bufferBytes;
   }
 
   /**
@@ -265,8 +268,8 @@ final class StreamWriter implements WriteListener, AsyncListener {
   private void writeFrames(ClientStream admitted) throws IOException {
     if (!headersSet) {
       // A stream holds its response buffer while it lives, mostly idle, and flushes after every
-      // batch of frames anyway: Jetty's default of 32 KiB per stream buys nothing.
-      response.setBufferSize(STREAM_BUFFER_BYTES);
+      // batch of frames anyway; see FanoutServlet's response-buffer-bytes for the trade-off.
+      response.setBufferSize(bufferBytes);
       response.setStatus(HttpServletResponse.SC_OK);
       response.setContentType(admitted.contentType());
       for (Map.Entry<String, String> header : admitted.responseHeaders().entrySet()) {

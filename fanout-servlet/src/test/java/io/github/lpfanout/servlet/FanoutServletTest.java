@@ -15,6 +15,7 @@ import io.github.lpfanout.testing.Await;
 import io.github.lpfanout.testing.RawHttp;
 import io.github.lpfanout.testing.ScriptedUpstream;
 import io.github.lpfanout.testing.SseRecorder;
+import java.io.IOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -22,8 +23,16 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
+import javax.servlet.GenericServlet;
+import javax.servlet.ServletConfig;
+import javax.servlet.ServletException;
+import javax.servlet.ServletRequest;
+import javax.servlet.ServletResponse;
+import javax.servlet.http.HttpServletResponse;
+import javax.servlet.http.HttpServletResponseWrapper;
 import mockwebserver3.MockResponse;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -210,6 +219,75 @@ class FanoutServletTest {
         }
       }
       assertEquals(0, fanout.registry().pollerCount());
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void streamsAskForTheResponseBufferTheInitParameterSetsAndLargerFramesStillArriveWhole(
+      Kind kind) throws Exception {
+    try (Fanout fanout = Fanout.newBuilder()
+            .authorizer(Authorizer.allowAll())
+            .registry(PollerRegistry.newBuilder().minPollGap(Duration.ZERO).build())
+            .build()) {
+      BufferRecordingServlet servlet = new BufferRecordingServlet(new FanoutServlet(fanout));
+      String url = upstream.url("/a");
+      String large = "x".repeat(40_000);
+
+      try (EmbeddedContainer container = kind.start(Mount.of("", "/*", servlet)
+              .withInitParameters(Map.of("response-buffer-bytes", "16384")));
+          SseRecorder stream = SseRecorder.connect(client, container.base() + "/sse/" + url)) {
+        upstream.answer("/a", large);
+        assertEquals(new SseRecorder.Event(url, large, null), stream.next());
+        assertEquals(List.of(16384), servlet.bufferSizes);
+      }
+
+      servlet.bufferSizes.clear();
+      String other = upstream.url("/b");
+      try (EmbeddedContainer container = kind.start(Mount.of("", "/*", servlet));
+          SseRecorder stream = SseRecorder.connect(client, container.base() + "/sse/" + other)) {
+        upstream.answer("/b", "small");
+        assertEquals(new SseRecorder.Event(other, "small", null), stream.next());
+        assertEquals(List.of(8192), servlet.bufferSizes, "the default");
+      }
+    }
+  }
+
+  /**
+   * Serves every request through a {@link FanoutServlet}, with a response that records the buffer
+   * sizes asked of it: the container's own response does not say what it was asked.
+   */
+  private static final class BufferRecordingServlet extends GenericServlet {
+    private static final long serialVersionUID = 1L;
+
+    private final transient FanoutServlet delegate;
+    final transient List<Integer> bufferSizes = new CopyOnWriteArrayList<>();
+
+    BufferRecordingServlet(FanoutServlet delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public void init(ServletConfig config) throws ServletException {
+      super.init(config);
+      delegate.init(config);
+    }
+
+    @Override
+    public void service(ServletRequest request, ServletResponse response)
+        throws ServletException, IOException {
+      delegate.service(request, new HttpServletResponseWrapper((HttpServletResponse) response) {
+        @Override
+        public void setBufferSize(int size) {
+          bufferSizes.add(size);
+          super.setBufferSize(size);
+        }
+      });
+    }
+
+    @Override
+    public void destroy() {
+      delegate.destroy();
     }
   }
 

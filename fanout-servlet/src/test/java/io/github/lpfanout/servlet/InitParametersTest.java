@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.lpfanout.Authorizer;
 import io.github.lpfanout.Fanout;
 import io.github.lpfanout.UpstreamUrl;
 import java.time.Duration;
@@ -19,6 +20,7 @@ import javax.servlet.ServletException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class InitParametersTest {
 
@@ -47,7 +49,8 @@ class InitParametersTest {
         Map.entry("cors-allow-origins", "https://app.example, https://admin.example"),
         Map.entry("cors-allow-credentials", "true"),
         Map.entry("postback-secret", "a secret of sixteen or more"),
-        Map.entry("postback-path", "push"))));
+        Map.entry("postback-path", "push"),
+        Map.entry("response-buffer-bytes", "32_768"))));
     try (fanout) {
       assertFalse(fanout.registry().isClosed());
       assertTrue(fanout.registry().isPushFed(UpstreamUrl.of("http://push.example/feed")));
@@ -104,6 +107,30 @@ class InitParametersTest {
       assertNull(narrowed.registry().urlPolicy().refusal(remote));
       assertNotNull(narrowed.registry().urlPolicy().refusal(local));
     }
+  }
+
+  @Test
+  void responseBufferIs8KiBUnlessSetAndIsReadWhicheverConstructorMadeTheServlet()
+      throws Exception {
+    assertEquals(8192, InitParameters.responseBufferBytes(config(Map.of())));
+    assertEquals(32768,
+        InitParameters.responseBufferBytes(config(Map.of("response-buffer-bytes", "32_768"))));
+
+    try (Fanout fanout = Fanout.newBuilder().authorizer(Authorizer.allowAll()).build()) {
+      FanoutServlet servlet = new FanoutServlet(fanout);
+      ServletException e = assertThrows(ServletException.class,
+          () -> servlet.init(config(Map.of("response-buffer-bytes", "12"))));
+      assertEquals("FanoutServlet fanout: init parameter response-buffer-bytes must be a number "
+          + "of bytes from 1024 to 1048576: 12", e.getMessage());
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"0", "1023", "1048577", "8KiB", "-8192", "99999999999999999999"})
+  void responseBufferOutsideItsRangeFailsInitNamingIt(String value) {
+    ServletException e = assertThrows(ServletException.class, () ->
+        InitParameters.responseBufferBytes(config(Map.of("response-buffer-bytes", value))));
+    assertTrue(e.getMessage().contains("response-buffer-bytes"), e.getMessage());
   }
 
   @Test

@@ -149,7 +149,7 @@ class StreamWriterTest {
 
   /** A writer that the container made writable and whose client was admitted and subscribed. */
   private StreamWriter admittedWriter() throws Exception {
-    StreamWriter writer = new StreamWriter(container.async, container.response, writers);
+    StreamWriter writer = new StreamWriter(container.async, container.response, writers, 8192);
     writer.start();
     writer.onWritePossible();
     Admission admission = fanout.open(StreamRequest.of("/sse/" + URL, Map.of(), "127.0.0.1"))
