@@ -113,7 +113,8 @@ import org.slf4j.LoggerFactory;
  * buffer for as long as it lasts, mostly idle, and the servlet flushes after every batch of frames
  * anyway, so a small buffer suits many clients of small messages. But Jetty writes a frame larger
  * than the buffer in buffer-sized pieces, one system call each: where frames are large and clients
- * fewer, a buffer that holds the largest frame sends each one in a single write.
+ * fewer, a buffer that holds the largest frame sends each one in a single write. Tomcat slices
+ * large writes by its connector's socket write buffer ({@code socket.appWriteBufSize}) as well.
  *
  * <h2>Threads</h2>
  *
