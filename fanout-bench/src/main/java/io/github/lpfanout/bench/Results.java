@@ -18,7 +18,8 @@ final class Results {
    * @param cpuPerMillion CPU seconds of the server process per million deliveries
    * @param gaps messages a client never received although later ones arrived
    * @param lost clients whose stream ended during the window
-   * @param held whether the rate was held: sent in full, p99 within the limit, no client lost
+   * @param held whether the rate was held: sent and delivered in full (95% or more), p99 within
+   *     the limit, no client lost
    */
   record Step(double rate, double offered, double delivered, double sentRate, Histogram latency,
       double cpuPerMillion, long gaps, int lost, boolean held) {
