@@ -51,7 +51,10 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>Init parameters; durations are written {@code 500ms}, {@code 15s}, {@code 2m}, {@code 1h} or
- * in ISO-8601 ({@code PT15S}); an unknown name fails {@code init()}:
+ * in ISO-8601 ({@code PT15S}), numbers in ASCII digits with optional underscores ({@code
+ * 1_048_576}), and a blank value counts as unset. An unknown name or an invalid value fails {@code
+ * init()}. A servlet given its fanout in code takes only {@code response-buffer-bytes}, and fails
+ * on any other:
  *
  * <table>
  *   <caption>Init parameters</caption>
@@ -114,7 +117,8 @@ import org.slf4j.LoggerFactory;
  * anyway, so a small buffer suits many clients of small messages. But Jetty writes a frame larger
  * than the buffer in buffer-sized pieces, one system call each: where frames are large and clients
  * fewer, a buffer that holds the largest frame sends each one in a single write. Tomcat slices
- * large writes by its connector's socket write buffer ({@code socket.appWriteBufSize}) as well.
+ * large writes by its connector's socket write buffer ({@code socket.appWriteBufSize}) as well,
+ * and only ever grows a response's buffer, so a value below its 8192 changes nothing there.
  *
  * <h2>Threads</h2>
  *
@@ -207,6 +211,9 @@ public final class FanoutServlet extends HttpServlet {
   @Override
   public void init() throws ServletException {
     bufferBytes = InitParameters.responseBufferBytes(getServletConfig());
+    if (factory != null) {
+      InitParameters.requireServletParametersOnly(getServletConfig());
+    }
     if (owns) {
       fanout = factory == null
           ? InitParameters.fanout(getServletConfig())

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import javax.servlet.ServletConfig;
 import javax.servlet.ServletException;
 import org.slf4j.Logger;
@@ -63,6 +64,7 @@ final class InitParameters {
       RESPONSE_BUFFER_BYTES);
 
   private static final Authorizer ALLOW_ALL = Authorizer.allowAll();
+  private static final Pattern WHOLE_NUMBER = Pattern.compile("[0-9]+(_[0-9]+)*");
 
   private final ServletConfig config;
 
@@ -105,10 +107,30 @@ final class InitParameters {
     }
     if (bytes < MIN_RESPONSE_BUFFER_BYTES || bytes > MAX_RESPONSE_BUFFER_BYTES) {
       throw new ServletException("FanoutServlet " + config.getServletName() + ": init parameter "
-          + RESPONSE_BUFFER_BYTES + " must be a number of bytes from " + MIN_RESPONSE_BUFFER_BYTES
-          + " to " + MAX_RESPONSE_BUFFER_BYTES + ": " + text);
+          + RESPONSE_BUFFER_BYTES + " must be a whole number of bytes from "
+          + MIN_RESPONSE_BUFFER_BYTES + " to " + MAX_RESPONSE_BUFFER_BYTES + ": \"" + text + "\"");
     }
     return (int) bytes;
+  }
+
+  /**
+   * Checks the init parameters of a servlet that was given its fanout in code: only the servlet's
+   * own parameter applies, and one meant for the fanout would otherwise be ignored in silence.
+   *
+   * @throws ServletException naming the first parameter that does not apply
+   */
+  static void requireServletParametersOnly(ServletConfig config) throws ServletException {
+    for (String name : Collections.list(config.getInitParameterNames())) {
+      if (name.equals(RESPONSE_BUFFER_BYTES)) {
+        continue;
+      }
+      String why = KNOWN.contains(name)
+          ? "init parameter " + name + " configures a fanout, and this servlet's was made in "
+              + "code: set it on the fanout's builder"
+          : "unknown init parameter " + name + "; a servlet given its fanout in code takes only "
+              + RESPONSE_BUFFER_BYTES;
+      throw new ServletException("FanoutServlet " + config.getServletName() + ": " + why);
+    }
   }
 
   private Fanout build() {
@@ -203,7 +225,8 @@ final class InitParameters {
     try {
       parsed = parse.apply(text);
     } catch (IllegalArgumentException | ArithmeticException | DateTimeParseException e) {
-      throw new IllegalArgumentException("init parameter " + name + " is not valid: " + text, e);
+      throw new IllegalArgumentException(
+          "init parameter " + name + " is not valid: \"" + text + "\"", e);
     }
     setter.apply(parsed);
   }
@@ -222,8 +245,15 @@ final class InitParameters {
     };
   }
 
-  /** A whole number of bytes or items. */
+  /**
+   * A whole number of bytes or items, in ASCII digits, with underscores allowed between digits as
+   * in {@code 1_048_576}. No sign, and no other digits: {@code Long.parseLong} alone would take
+   * {@code +8} and digits of every script.
+   */
   private static long number(String text) {
+    if (!WHOLE_NUMBER.matcher(text).matches()) {
+      throw new NumberFormatException("not a whole number: " + text);
+    }
     return Long.parseLong(text.replace("_", ""));
   }
 

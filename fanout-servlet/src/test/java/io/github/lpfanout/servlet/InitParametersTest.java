@@ -71,6 +71,8 @@ class InitParametersTest {
       "min-poll-gap      | -1s    | minPollGap",
       "allow             | a.example | allow",
       "max-clients       | 0      | maxClients",
+      "max-clients       | +10    | max-clients",
+      "max-clients       | \u0661\u0660 | max-clients",
       "auth-max-requests | 0      | maxConcurrentRequests",
       "auth-max-requests-per-address | 0 | maxConcurrentRequestsPerAddress",
       "postback-secret   | short  | postback-secret",
@@ -120,13 +122,34 @@ class InitParametersTest {
       FanoutServlet servlet = new FanoutServlet(fanout);
       ServletException e = assertThrows(ServletException.class,
           () -> servlet.init(config(Map.of("response-buffer-bytes", "12"))));
-      assertEquals("FanoutServlet fanout: init parameter response-buffer-bytes must be a number "
-          + "of bytes from 1024 to 1048576: 12", e.getMessage());
+      assertEquals("FanoutServlet fanout: init parameter response-buffer-bytes must be a whole "
+          + "number of bytes from 1024 to 1048576: \"12\"", e.getMessage());
+    }
+  }
+
+  @Test
+  void servletGivenItsFanoutInCodeFailsOnAnInitParameterMeantForAFanoutOrUnknown()
+      throws Exception {
+    try (Fanout fanout = Fanout.newBuilder().authorizer(Authorizer.allowAll()).build()) {
+      ServletException forTheFanout = assertThrows(ServletException.class,
+          () -> new FanoutServlet(fanout).init(config(Map.of("max-clients", "10"))));
+      assertEquals("FanoutServlet fanout: init parameter max-clients configures a fanout, and "
+          + "this servlet's was made in code: set it on the fanout's builder",
+          forTheFanout.getMessage());
+
+      ServletException misspelt = assertThrows(ServletException.class,
+          () -> new FanoutServlet(() -> fanout)
+              .init(config(Map.of("response-buffer-size", "32768"))));
+      assertEquals("FanoutServlet fanout: unknown init parameter response-buffer-size; a servlet "
+          + "given its fanout in code takes only response-buffer-bytes", misspelt.getMessage());
     }
   }
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"0", "1023", "1048577", "8KiB", "-8192", "99999999999999999999"})
+  @ValueSource(strings = {"0", "1023", "1048577", "8KiB", "8k", "0x2000", "-8192", "+8192",
+      "99999999999999999999", "3__2768", "_8192",
+      // Arabic-Indic and fullwidth digits, which Long.parseLong reads as 8192
+      "\u0668\u0661\u0669\u0662", "\uff18\uff11\uff19\uff12"})
   void responseBufferOutsideItsRangeFailsInitNamingIt(String value) {
     ServletException e = assertThrows(ServletException.class, () ->
         InitParameters.responseBufferBytes(config(Map.of("response-buffer-bytes", value))));
