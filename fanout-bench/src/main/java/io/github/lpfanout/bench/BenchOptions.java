@@ -87,8 +87,8 @@ record BenchOptions(
         "binary-body-bytes", "spread-clients", "spread-urls", "spread-urls-per-client",
         "spread-rate", "spread-seconds", "idle-clients", "idle-seconds", "client-threads",
         "connect-window", "warmup-clients", "heartbeat-ms",
-        "server-java", "server-jvm-args", "writers", "servlet-buffer-bytes", "baseline-threads", "jfr", "log-dir",
-        "max-minutes", "help"));
+        "server-java", "server-jvm-args", "writers", "servlet-buffer-bytes", "baseline-threads",
+        "jfr", "log-dir", "max-minutes", "help"));
     String jfr = flags.string("jfr", null);
     String logDir = flags.string("log-dir", null);
     String jvmArgs = flags.string("server-jvm-args", "-Xmx2g").trim();
