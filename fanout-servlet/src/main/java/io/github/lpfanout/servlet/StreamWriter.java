@@ -59,6 +59,8 @@ final class StreamWriter implements WriteListener, AsyncListener {
   private final Executor writers;
   private final int bufferBytes;
   private final AtomicInteger signals = new AtomicInteger();
+  /** Made once: a wake-up comes with every message, and a method reference is a new object. */
+  private final Runnable drainTask = this::drainWhileSignalled;
   /** Held while the response, its output or the async context is used; see the class notes. */
   // A monitor rather than a ReentrantLock: it records its owner outside the heap, where a lock's
   // owner field would dirty a card of this long-lived object for G1 on every drain.
@@ -193,7 +195,7 @@ final class StreamWriter implements WriteListener, AsyncListener {
       return;
     }
     try {
-      writers.execute(this::drainWhileSignalled);
+      writers.execute(drainTask);
     } catch (RejectedExecutionException shutDown) {
       drainWhileSignalled();
     }
