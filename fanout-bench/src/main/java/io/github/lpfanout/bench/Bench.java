@@ -212,6 +212,7 @@ final class Bench {
     client.latencyMicros();
     long deliveries = client.deliveries();
     long gaps = client.gaps();
+    long joinGaps = client.joinGaps();
     int lost = client.disconnected();
     long sent = session.source.sent();
     ServerProcess.Stats before = session.process.stats();
@@ -236,7 +237,7 @@ final class Bench {
         && latency.getValueAtPercentile(99) <= options.p99LimitMillis() * 1000
         && lostNow == 0;
     return new Results.Step(rate, offered, delivered / elapsed, sentRate, latency, cpuPerMillion,
-        client.gaps() - gaps, lostNow, held);
+        client.gaps() - gaps, client.joinGaps() - joinGaps, lostNow, held);
   }
 
   private void report(Results.Step step) {

@@ -41,6 +41,7 @@ final class LoadClient implements AutoCloseable {
   private final Recorder admission = new Recorder(MAX_MICROS, 3);
   private final LongAdder deliveries = new LongAdder();
   private final LongAdder gaps = new LongAdder();
+  private final LongAdder joinGaps = new LongAdder();
   private final LongAdder bytes = new LongAdder();
   private final AtomicInteger established = new AtomicInteger();
   private final AtomicInteger failed = new AtomicInteger();
@@ -125,8 +126,19 @@ final class LoadClient implements AutoCloseable {
     return deliveries.sum();
   }
 
+  /** Sequence numbers skipped on a connection after its second frame. */
   long gaps() {
     return gaps.sum();
+  }
+
+  /**
+   * Sequence numbers skipped between a connection's first frame and its second. The first frame
+   * may be the latest message, given on joining, and the proxy rightly delivers nobody an answer
+   * that its topic's poller got as it stopped for want of subscribers: so a gap here can be the
+   * topic's restart, while one after it can only be a frame the proxy skipped.
+   */
+  long joinGaps() {
+    return joinGaps.sum();
   }
 
   long bytes() {
@@ -247,6 +259,7 @@ final class LoadClient implements AutoCloseable {
     private SelectionKey key;
     private long connectAt;
     private long lastSeq = -1;
+    private boolean secondFrameSeen;
     private boolean answered;
     private boolean up;
     private boolean open;
@@ -341,8 +354,9 @@ final class LoadClient implements AutoCloseable {
       }
       if (trackGaps && seq >= 0) {
         if (lastSeq >= 0 && seq > lastSeq + 1) {
-          gaps.add(seq - lastSeq - 1);
+          (secondFrameSeen ? gaps : joinGaps).add(seq - lastSeq - 1);
         }
+        secondFrameSeen |= lastSeq >= 0;
         lastSeq = seq;
       }
     }

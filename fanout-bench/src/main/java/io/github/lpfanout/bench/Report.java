@@ -90,10 +90,11 @@ final class Report {
   }
 
   private static String losses(Results.Step step) {
-    if (step.lost() == 0 && step.gaps() == 0) {
+    if (step.lost() == 0 && step.gaps() == 0 && step.joinGaps() == 0) {
       return "";
     }
-    return String.format("  (%d clients lost, %d frames missing)", step.lost(), step.gaps());
+    return String.format("  (%d clients lost, %d frames missing, %d at a client's second frame)",
+        step.lost(), step.gaps(), step.joinGaps());
   }
 
   private static double millis(Results.Step step, double percentile) {

@@ -16,13 +16,16 @@ final class Results {
    * @param sentRate messages per second the upstream or feed actually wrote, all topics
    * @param latency frame latency in microseconds
    * @param cpuPerMillion CPU seconds of the server process per million deliveries
-   * @param gaps messages a client never received although later ones arrived
+   * @param gaps messages a client never received although later ones arrived, after its second
+   *     frame
+   * @param joinGaps the same between a client's first frame and its second; see {@link
+   *     LoadClient#joinGaps()}
    * @param lost clients whose stream ended during the window
    * @param held whether the rate was held: sent and delivered in full (95% or more), p99 within
    *     the limit, no client lost
    */
   record Step(double rate, double offered, double delivered, double sentRate, Histogram latency,
-      double cpuPerMillion, long gaps, int lost, boolean held) {
+      double cpuPerMillion, long gaps, long joinGaps, int lost, boolean held) {
 
     double p99Millis() {
       return latency.getValueAtPercentile(99) / 1000.0;
