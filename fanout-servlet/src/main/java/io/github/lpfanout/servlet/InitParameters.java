@@ -83,8 +83,7 @@ final class InitParameters {
     try {
       return parameters.build();
     } catch (IllegalArgumentException | IllegalStateException e) {
-      throw new ServletException(
-          "FanoutServlet " + config.getServletName() + ": " + e.getMessage(), e);
+      throw failure(config, e.getMessage(), e);
     }
   }
 
@@ -106,9 +105,9 @@ final class InitParameters {
       bytes = -1;
     }
     if (bytes < MIN_RESPONSE_BUFFER_BYTES || bytes > MAX_RESPONSE_BUFFER_BYTES) {
-      throw new ServletException("FanoutServlet " + config.getServletName() + ": init parameter "
-          + RESPONSE_BUFFER_BYTES + " must be a whole number of bytes from "
-          + MIN_RESPONSE_BUFFER_BYTES + " to " + MAX_RESPONSE_BUFFER_BYTES + ": \"" + text + "\"");
+      throw failure(config, "init parameter " + RESPONSE_BUFFER_BYTES
+          + " must be a whole number of bytes from " + MIN_RESPONSE_BUFFER_BYTES + " to "
+          + MAX_RESPONSE_BUFFER_BYTES + ": \"" + text + "\"", null);
     }
     return (int) bytes;
   }
@@ -129,8 +128,13 @@ final class InitParameters {
               + "code: set it on the fanout's builder"
           : "unknown init parameter " + name + "; a servlet given its fanout in code takes only "
               + RESPONSE_BUFFER_BYTES;
-      throw new ServletException("FanoutServlet " + config.getServletName() + ": " + why);
+      throw failure(config, why, null);
     }
+  }
+
+  /** How init fails: the servlet named, then {@code message}. */
+  private static ServletException failure(ServletConfig config, String message, Throwable cause) {
+    return new ServletException("FanoutServlet " + config.getServletName() + ": " + message, cause);
   }
 
   private Fanout build() {
