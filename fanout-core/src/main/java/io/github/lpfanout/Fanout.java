@@ -82,7 +82,8 @@ public final class Fanout implements AutoCloseable {
   private final Map<FrameEncoder, FixedFrames> fixedFrames = new IdentityHashMap<>();
 
   private Fanout(Builder builder) {
-    this.registry = builder.registry != null ? builder.registry : PollerRegistry.newBuilder().build();
+    this.registry =
+        builder.registry != null ? builder.registry : PollerRegistry.newBuilder().build();
     this.authorizer = builder.authorizer;
     this.parser =
         new TargetParser(builder.encoders, builder.maxUrlsPerClient, builder.maxTargetLength);

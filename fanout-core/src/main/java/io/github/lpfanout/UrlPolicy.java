@@ -16,10 +16,10 @@ import okhttp3.HttpUrl;
  *
  * <p>The proxy fetches what clients name, so without a policy a client could make it fetch from
  * the machine's own network: a cloud metadata service, a router's admin page. A policy allows URLs
- * by scheme, by host (exact, or {@code *.suffix}) and by URL prefix, and refuses addresses in denied
- * networks. By default link-local networks (169.254.0.0/16, fe80::/10, which hold the usual cloud
- * metadata address 169.254.169.254) and the other known metadata addresses (100.100.100.200,
- * fd00:ec2::254) are refused.
+ * by scheme, by host (exact, or {@code *.suffix}) and by URL prefix, and refuses addresses in
+ * denied networks. By default link-local networks (169.254.0.0/16, fe80::/10, which hold the usual
+ * cloud metadata address 169.254.169.254) and the other known metadata addresses
+ * (100.100.100.200, fd00:ec2::254) are refused.
  *
  * <p>Addresses are checked twice: a URL whose host is an IP literal is refused when the client
  * asks for it, and a host name is checked at connect time, through {@link #guard(Dns)}, against
@@ -248,7 +248,8 @@ public final class UrlPolicy {
      */
     public Builder allowHost(String host) {
       String value = host.toLowerCase(Locale.ROOT);
-      if (value.isEmpty() || value.equals("*.") || (value.contains("*") && !value.startsWith("*."))) {
+      boolean wildcardInside = value.contains("*") && !value.startsWith("*.");
+      if (value.isEmpty() || value.equals("*.") || wildcardInside) {
         throw new IllegalArgumentException("allowHost takes a host or *.suffix: " + host);
       }
       hosts.add(value);

@@ -74,7 +74,8 @@ class BinaryEncoderTest {
   void bodyIsNotTranscodedWhateverItsCharset() {
     byte[] latin1 = "caf\u00e9".getBytes(StandardCharsets.ISO_8859_1);
 
-    byte[] frame = bin.encode(URL, new Message(URL, latin1, "text/plain; charset=ISO-8859-1")).toByteArray();
+    Message message = new Message(URL, latin1, "text/plain; charset=ISO-8859-1");
+    byte[] frame = bin.encode(URL, message).toByteArray();
 
     assertArrayEquals(latin1, Arrays.copyOfRange(frame, frame.length - 4, frame.length));
   }

@@ -114,7 +114,8 @@ class UrlPolicyTest {
   void guardDropsRefusedAddressesAndFailsWhenNoneIsLeft() throws Exception {
     InetAddress metadata = InetAddress.getByName("169.254.169.254");
     InetAddress loopback = InetAddress.getByName("127.0.0.1");
-    Dns resolver = host -> host.equals("mixed.test") ? List.of(metadata, loopback) : List.of(metadata);
+    Dns resolver =
+        host -> host.equals("mixed.test") ? List.of(metadata, loopback) : List.of(metadata);
     Dns guarded = UrlPolicy.standard().guard(resolver);
 
     assertEquals(List.of(loopback), guarded.lookup("mixed.test"));

@@ -48,7 +48,8 @@ final class JdkProxyServer implements ProxyServer {
   }
 
   /** As {@link #start(String, int, Fanout, boolean)}, with {@code stats} at {@code /stats}. */
-  static JdkProxyServer start(String host, int port, Fanout fanout, boolean demo, StatsEndpoint stats)
+  static JdkProxyServer start(
+      String host, int port, Fanout fanout, boolean demo, StatsEndpoint stats)
       throws IOException {
     if (System.getProperty(MAX_REQUEST_SECONDS) == null) {
       System.setProperty(MAX_REQUEST_SECONDS, "30");

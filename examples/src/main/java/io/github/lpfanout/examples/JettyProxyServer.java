@@ -42,7 +42,8 @@ final class JettyProxyServer implements ProxyServer {
   }
 
   /** As {@link #start(String, int, Fanout, boolean)}, with {@code stats} at {@code /stats}. */
-  static JettyProxyServer start(String host, int port, Fanout fanout, boolean demo, StatsEndpoint stats)
+  static JettyProxyServer start(
+      String host, int port, Fanout fanout, boolean demo, StatsEndpoint stats)
       throws IOException {
     Server server = new Server();
     ServerConnector connector = new ServerConnector(server);

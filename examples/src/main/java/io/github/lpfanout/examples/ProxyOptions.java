@@ -102,7 +102,8 @@ record ProxyOptions(
       throw new IllegalArgumentException("--auth_server and --no-auth exclude each other");
     }
     if (authServer != null && okhttp3.HttpUrl.parse(authServer) == null) {
-      throw new IllegalArgumentException("--auth_server is not an http or https URL: " + authServer);
+      throw new IllegalArgumentException(
+          "--auth_server is not an http or https URL: " + authServer);
     }
     if (!TRANSPORTS.contains(transport)) {
       throw new IllegalArgumentException(

@@ -67,7 +67,8 @@ final class TomcatProxyServer implements ProxyServer {
   }
 
   /** As {@link #start(String, int, Fanout, boolean)}, with {@code stats} at {@code /stats}. */
-  static TomcatProxyServer start(String host, int port, Fanout fanout, boolean demo, StatsEndpoint stats)
+  static TomcatProxyServer start(
+      String host, int port, Fanout fanout, boolean demo, StatsEndpoint stats)
       throws IOException {
     for (Logger logger : QUIETED) {
       logger.setLevel(Level.WARNING);

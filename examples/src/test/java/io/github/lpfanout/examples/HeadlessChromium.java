@@ -26,7 +26,8 @@ import okhttp3.WebSocketListener;
  */
 final class HeadlessChromium implements AutoCloseable {
   private static final Pattern RESULT_VALUE =
-      Pattern.compile("\"result\":\\{\"result\":\\{\"type\":\"string\",\"value\":\"((?:[^\"\\\\]|\\\\.)*)\"");
+      Pattern.compile("\"result\":\\{\"result\":\\{\"type\":\"string\","
+          + "\"value\":\"((?:[^\"\\\\]|\\\\.)*)\"");
 
   private final Process process;
   private final Path profile;

@@ -72,7 +72,7 @@ public abstract class TransportConformanceTest {
 
   /** A running server that serves a fanout under {@link #baseUrl()}. */
   public interface Mount extends AutoCloseable {
-    /** The URL that {@code /sse/...} and {@code /bin/...} are relative to, without a final slash. */
+    /** The URL that {@code /sse/...} and {@code /bin/...} are relative to, with no final slash. */
     String baseUrl();
 
     @Override

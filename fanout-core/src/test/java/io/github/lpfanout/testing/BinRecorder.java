@@ -40,7 +40,8 @@ public final class BinRecorder implements AutoCloseable {
     /** Equal when the URL and the body are; the arrival time does not count. */
     @Override
     public boolean equals(Object other) {
-      return other instanceof Frame frame && url.equals(frame.url) && Arrays.equals(body, frame.body);
+      return other instanceof Frame frame
+          && url.equals(frame.url) && Arrays.equals(body, frame.body);
     }
 
     @Override

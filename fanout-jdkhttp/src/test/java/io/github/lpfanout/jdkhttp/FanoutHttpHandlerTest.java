@@ -37,7 +37,8 @@ class FanoutHttpHandlerTest {
   private Fanout fanout;
   private FanoutHttpHandler handler;
   private HttpServer server;
-  private OkHttpClient client = new OkHttpClient.Builder().readTimeout(Duration.ofSeconds(30)).build();
+  private OkHttpClient client =
+      new OkHttpClient.Builder().readTimeout(Duration.ofSeconds(30)).build();
 
   @BeforeEach
   void startUpstream() throws Exception {
