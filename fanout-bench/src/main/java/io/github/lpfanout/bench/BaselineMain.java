@@ -2,16 +2,27 @@ package io.github.lpfanout.bench;
 
 import java.util.Set;
 
-/** The baseline's process: a {@link BaselineServer} fed by the driver, under ServerControl. */
+/**
+ * The baseline's process: a {@link BaselineServer}, or with {@code --server=jdk} a {@link
+ * JdkFloorServer}, fed by the driver, under ServerControl.
+ */
 public final class BaselineMain {
 
   private BaselineMain() {}
 
   public static void main(String[] args) throws Exception {
-    Flags flags = new Flags(args, Set.of("feed-port", "threads", "max-seconds"));
-    BaselineServer server =
-        new BaselineServer(flags.integer("threads", 1), flags.integer("feed-port", -1));
-    ServerControl.serve(
-        server.port(), server::clients, server::close, flags.integer("max-seconds", 1800));
+    Flags flags = new Flags(args, Set.of("feed-port", "threads", "server", "max-seconds"));
+    int threads = flags.integer("threads", 1);
+    int feedPort = flags.integer("feed-port", -1);
+    long maxSeconds = flags.integer("max-seconds", 1800);
+    if (flags.string("server", "nio").equals("jdk")) {
+      JdkFloorServer server = new JdkFloorServer(threads, feedPort);
+      System.err.println("baseline: the bare JDK HttpServer, " + threads + " writer threads");
+      ServerControl.serve(server.port(), server::clients, server::close, maxSeconds);
+    } else {
+      BaselineServer server = new BaselineServer(threads, feedPort);
+      System.err.println("baseline: the bare non-blocking server, " + threads + " threads");
+      ServerControl.serve(server.port(), server::clients, server::close, maxSeconds);
+    }
   }
 }

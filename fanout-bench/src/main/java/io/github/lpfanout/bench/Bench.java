@@ -259,7 +259,8 @@ final class Bench {
     try {
       ServerProcess process = ServerProcess.start("baseline", options.serverJava(),
           options.serverJvmArgs(), BaselineMain.class,
-          List.of("--feed-port=" + feed.port(), "--threads=" + options.baselineThreads()), log);
+          List.of("--feed-port=" + feed.port(), "--threads=" + options.baselineThreads(),
+              "--server=" + options.baselineServer()), log);
       feed.accept();
       Frames[] frames = new Frames[workload.topics()];
       for (int topic = 0; topic < frames.length; topic++) {

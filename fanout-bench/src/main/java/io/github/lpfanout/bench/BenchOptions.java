@@ -33,6 +33,7 @@ record BenchOptions(
     String writers,
     int servletBufferBytes,
     int baselineThreads,
+    String baselineServer,
     Path jfrDir,
     Path logDir,
     int maxMinutes,
@@ -71,7 +72,10 @@ record BenchOptions(
                                          handler's own), platform (cached pool), fixed (a thread
                                          per core), virtual (a virtual thread per task)
         --servlet-buffer-bytes=8192      the servlet's response-buffer-bytes (jetty, tomcat)
-        --baseline-threads=1             NIO threads of the baseline server
+        --baseline-threads=1             threads of the baseline server that write
+        --baseline-server=nio            the baseline: nio (a bare non-blocking server) or jdk
+                                         (the bare JDK HttpServer, one write per client per
+                                         frame: what the JDK server costs without the library)
         --jfr=DIR                        record each proxy process with JFR (profile settings)
                                          while it is measured, one file per workload
         --log-dir=DIR                    where server logs go (default: a new temp directory)
@@ -88,6 +92,7 @@ record BenchOptions(
         "spread-rate", "spread-seconds", "idle-clients", "idle-seconds", "client-threads",
         "connect-window", "warmup-clients", "heartbeat-ms",
         "server-java", "server-jvm-args", "writers", "servlet-buffer-bytes", "baseline-threads",
+        "baseline-server",
         "jfr", "log-dir", "max-minutes", "help"));
     String jfr = flags.string("jfr", null);
     String logDir = flags.string("log-dir", null);
@@ -121,6 +126,7 @@ record BenchOptions(
         flags.string("writers", "default"),
         flags.integer("servlet-buffer-bytes", 8192),
         flags.integer("baseline-threads", 1),
+        flags.string("baseline-server", "nio"),
         jfr == null ? null : Path.of(jfr),
         logDir == null ? null : Path.of(logDir),
         flags.integer("max-minutes", 40),
@@ -135,6 +141,10 @@ record BenchOptions(
         throw new IllegalArgumentException("unknown transport " + transport + "; known: "
             + String.join(", ", Transport.NAMES));
       }
+    }
+    if (!Set.of("nio", "jdk").contains(options.baselineServer())) {
+      throw new IllegalArgumentException(
+          "unknown baseline server " + options.baselineServer() + "; known: nio, jdk");
     }
     if (options.spreadUrlsPerClient() > options.spreadUrls()) {
       throw new IllegalArgumentException("--spread-urls-per-client is more than --spread-urls");

@@ -77,8 +77,8 @@ public final class FanoutBench {
         + serverVersion(options.serverJava()) + ", " + Runtime.getRuntime().availableProcessors()
         + " cores; server logs in " + logDir);
     out.println("server JVM options: " + String.join(" ", options.serverJvmArgs())
-        + "; JDK transport writers: " + options.writers() + "; baseline threads: "
-        + options.baselineThreads());
+        + "; JDK transport writers: " + options.writers() + "; baseline: "
+        + options.baselineServer() + ", " + options.baselineThreads() + " threads");
 
     List<String> servers = new ArrayList<>();
     if (options.baseline()) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -42,5 +43,38 @@ class BenchSmokeTest {
       assertTrue(result.steps.get(0).latency().getTotalCount() > 0, output);
     }
     assertTrue(output.contains("== broadcast: 20 sse clients on one URL"), output);
+  }
+
+  @Test
+  @Timeout(90)
+  void theBareJdkServerCanStandInForTheBaseline(@TempDir Path logs) throws Exception {
+    BenchOptions options = BenchOptions.parse(new String[] {
+        "--workloads=broadcast,spread", "--clients=20", "--steps=1000", "--step-seconds=1",
+        "--spread-clients=20", "--spread-urls=10", "--spread-urls-per-client=3",
+        "--spread-rate=5", "--spread-seconds=1", "--warmup-seconds=0.3", "--warmup-clients=40",
+        "--transports=jdk", "--baseline-server=jdk", "--baseline-threads=2",
+        "--log-dir=" + logs, "--max-minutes=2"});
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+
+    List<Results> results =
+        FanoutBench.run(options, new PrintStream(printed, true, StandardCharsets.UTF_8));
+
+    String output = printed.toString(StandardCharsets.UTF_8);
+    assertTrue(output.contains("baseline: jdk, 2 threads"), output);
+    List<Results> baselines =
+        results.stream().filter(r -> r.server.equals("baseline")).toList();
+    assertEquals(2, baselines.size(), output);
+    for (Results baseline : baselines) {
+      assertNull(baseline.error, output);
+      assertEquals(20, baseline.established, output);
+      Results.Step step = baseline.steps.get(0);
+      assertTrue(step.delivered() > 0, output);
+      assertEquals(0, step.gaps(), output);
+      assertEquals(0, step.lost(), output);
+    }
+    for (String workload : List.of("broadcast-20", "spread-20")) {
+      String log = Files.readString(logs.resolve(workload + "-baseline.log"));
+      assertTrue(log.contains("baseline: the bare JDK HttpServer, 2 writer threads"), log);
+    }
   }
 }
