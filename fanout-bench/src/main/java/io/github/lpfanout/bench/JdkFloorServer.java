@@ -11,7 +11,9 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -26,9 +28,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * request handling and write path cost, apart from what the library adds to them.
  *
  * <p>It has no bound for a client that stops reading: a blocked write holds its writer, and every
- * client of that writer waits. Only runs whose clients all read belong against it.
+ * client of that writer waits. Only runs whose clients all read belong against it. A client that
+ * leaves is noticed at the next write to it, as the JDK server does not watch a connection while
+ * its exchange is open; the benchmark's warm-up sends frames until the streams it left are gone.
  */
 final class JdkFloorServer implements AutoCloseable {
+  /** Topics are numbered from 0 by the driver; a larger number is a request it never makes. */
+  private static final int MAX_TOPICS = 1_000_000;
+
   private final HttpServer server;
   private final SocketChannel feed;
   private final ExecutorService requests = Executors.newCachedThreadPool();
@@ -81,26 +88,27 @@ final class JdkFloorServer implements AutoCloseable {
 
   /** Answers {@code GET /t/<topic>[,<topic>...]} with a stream that stays open. */
   private void handle(HttpExchange exchange) throws IOException {
-    List<Integer> topics = new ArrayList<>();
-    try {
-      for (String topic : exchange.getRequestURI().getPath().substring(3).split(",")) {
-        topics.add(Integer.parseInt(topic));
+    Set<Integer> topics = new LinkedHashSet<>();
+    for (String topic : exchange.getRequestURI().getPath().substring(3).split(",")) {
+      int number = topic.matches("[0-9]{1,7}") ? Integer.parseInt(topic) : -1;
+      if (number < 0 || number >= MAX_TOPICS) {
+        exchange.sendResponseHeaders(404, -1);
+        exchange.close();
+        return;
       }
-    } catch (NumberFormatException e) {
-      exchange.sendResponseHeaders(404, -1);
-      exchange.close();
-      return;
+      topics.add(number);
     }
     exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
     exchange.getResponseHeaders().set("Cache-Control", "no-cache");
     exchange.sendResponseHeaders(200, 0);
     Stream stream = new Stream(exchange);
-    stream.out.flush();
     clients.incrementAndGet();
     Writer writer = writers[Math.floorMod(nextWriter.getAndIncrement(), writers.length)];
     for (int topic : topics) {
       writer.subscribers(topic).add(stream);
     }
+    // A failure here is noticed, and counted, at the stream's first frame.
+    stream.out.flush();
   }
 
   /** Reads the feed's records and hands each frame, out of its chunk, to every writer. */
@@ -115,12 +123,6 @@ final class JdkFloorServer implements AutoCloseable {
         while (in.remaining() >= 8) {
           int topic = in.getInt(in.position());
           int length = in.getInt(in.position() + 4);
-          if (length + 8 > in.capacity()) {
-            ByteBuffer bigger = ByteBuffer.allocate(length + 8);
-            bigger.put(in);
-            in = bigger;
-            break;
-          }
           if (in.remaining() < length + 8) {
             break;
           }
@@ -133,12 +135,24 @@ final class JdkFloorServer implements AutoCloseable {
           }
         }
         in.compact();
+        if (!in.hasRemaining()) {
+          // A record larger than the buffer: keep what was read in one that holds it whole.
+          ByteBuffer bigger = ByteBuffer.allocate(Math.max(2 * in.capacity(), pendingRecord(in)));
+          in.flip();
+          bigger.put(in);
+          in = bigger;
+        }
       }
     } catch (IOException e) {
       if (!closed) {
         throw new UncheckedIOException(e);
       }
     }
+  }
+
+  /** The size of the record that starts {@code in}, which is in write mode, or 0 if unknown. */
+  private static int pendingRecord(ByteBuffer in) {
+    return in.position() >= 8 ? in.getInt(4) + 8 : 0;
   }
 
   /** The frame inside one HTTP chunk, as the feed sends it: the JDK server chunks it again. */

@@ -47,6 +47,8 @@ final class ServerProcess implements AutoCloseable {
   private final PrintStream commands;
   private final BlockingQueue<String> answers = new ArrayBlockingQueue<>(64);
   private final int port;
+  /** Set once the process's stdout has closed: it ended, and nothing more will be answered. */
+  private volatile boolean ended;
 
   private ServerProcess(String name, Process process, int readyTimeoutSeconds)
       throws IOException, InterruptedException {
@@ -111,6 +113,9 @@ final class ServerProcess implements AutoCloseable {
 
   private String ask(String command, int timeoutSeconds) throws IOException, InterruptedException {
     answers.clear();
+    if (ended) {
+      throw new IOException(name + " has ended; see its log");
+    }
     commands.println(command);
     String answer = answers.poll(timeoutSeconds, TimeUnit.SECONDS);
     if (answer == null || answer.startsWith("ERROR")) {
@@ -130,6 +135,10 @@ final class ServerProcess implements AutoCloseable {
       }
     } catch (IOException e) {
       answers.offer("ERROR " + e);
+    } finally {
+      // Whoever waits for an answer, even READY, hears at once that none will come.
+      ended = true;
+      answers.offer("ERROR the process ended");
     }
   }
 

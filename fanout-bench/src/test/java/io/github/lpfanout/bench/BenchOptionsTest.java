@@ -1,0 +1,31 @@
+package io.github.lpfanout.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.junit.jupiter.api.Test;
+
+/** The benchmark's flags for the baseline: what it runs, and with how many threads. */
+class BenchOptionsTest {
+
+  @Test
+  void baselineIsTheNonBlockingServerUnlessTold() {
+    assertEquals("nio", BenchOptions.parse(new String[0]).baselineServer());
+    assertEquals("jdk",
+        BenchOptions.parse(new String[] {"--baseline-server=jdk"}).baselineServer());
+  }
+
+  @Test
+  void unknownBaselineServerIsRefusedByName() {
+    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+        () -> BenchOptions.parse(new String[] {"--baseline-server=JDK"}));
+    assertEquals("unknown baseline server \"JDK\"; known: nio, jdk", refused.getMessage());
+  }
+
+  @Test
+  void baselineNeedsAThreadToWrite() {
+    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+        () -> BenchOptions.parse(new String[] {"--baseline-threads=0"}));
+    assertEquals("--baseline-threads must be at least 1", refused.getMessage());
+  }
+}
