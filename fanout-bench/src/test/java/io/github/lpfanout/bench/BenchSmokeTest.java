@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -23,19 +24,13 @@ class BenchSmokeTest {
   @Test
   @Timeout(90)
   void theHarnessMeasuresTheBaselineAndEveryTransport(@TempDir Path logs) throws Exception {
-    BenchOptions options = BenchOptions.parse(new String[] {
-        "--workloads=broadcast", "--clients=20", "--steps=1000", "--step-seconds=1",
-        "--warmup-seconds=0.3", "--warmup-clients=40", "--transports=jdk,jetty,tomcat",
-        "--log-dir=" + logs, "--max-minutes=2"});
-    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    Run run = run(logs, "--workloads=broadcast", "--clients=20", "--steps=1000",
+        "--step-seconds=1", "--warmup-seconds=0.3", "--warmup-clients=40",
+        "--transports=jdk,jetty,tomcat");
 
-    List<Results> results =
-        FanoutBench.run(options, new PrintStream(printed, true, StandardCharsets.UTF_8));
-
-    String output = printed.toString(StandardCharsets.UTF_8);
-    assertEquals(List.of("baseline", "jdk", "jetty", "tomcat"),
-        results.stream().map(r -> r.server).toList(), output);
-    for (Results result : results) {
+    String output = run.output();
+    assertEquals(List.of("baseline", "jdk", "jetty", "tomcat"), run.servers(), output);
+    for (Results result : run.results()) {
       assertNull(result.error, output);
       assertEquals(20, result.established, output);
       assertEquals(1, result.steps.size(), output);
@@ -49,23 +44,16 @@ class BenchSmokeTest {
   @Test
   @Timeout(120)
   void theBareJdkServerCanStandInForTheBaseline(@TempDir Path logs) throws Exception {
-    BenchOptions options = BenchOptions.parse(new String[] {
-        "--workloads=broadcast,spread,binary", "--clients=20", "--steps=1000", "--step-seconds=1",
-        "--binary-steps=100", "--binary-body-bytes=1100000",
+    Run run = run(logs, "--workloads=broadcast,spread,binary", "--clients=20", "--steps=1000",
+        "--step-seconds=1", "--binary-steps=100", "--binary-body-bytes=1100000",
         "--spread-clients=20", "--spread-urls=10", "--spread-urls-per-client=3",
         "--spread-rate=5", "--spread-seconds=1", "--warmup-seconds=0.3", "--warmup-clients=40",
-        "--transports=", "--baseline-server=jdk", "--baseline-threads=2",
-        "--log-dir=" + logs, "--max-minutes=2"});
-    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        "--transports=", "--baseline-server=jdk", "--baseline-threads=2");
 
-    List<Results> results =
-        FanoutBench.run(options, new PrintStream(printed, true, StandardCharsets.UTF_8));
-
-    String output = printed.toString(StandardCharsets.UTF_8);
+    String output = run.output();
     assertTrue(output.contains("baseline: jdk, 2 threads"), output);
-    assertEquals(List.of("baseline", "baseline", "baseline"),
-        results.stream().map(r -> r.server).toList(), output);
-    for (Results baseline : results) {
+    assertEquals(List.of("baseline", "baseline", "baseline"), run.servers(), output);
+    for (Results baseline : run.results()) {
       assertNull(baseline.error, output);
       assertEquals(20, baseline.established, output);
       Results.Step step = baseline.steps.get(0);
@@ -77,5 +65,23 @@ class BenchSmokeTest {
       String log = Files.readString(logs.resolve(workload + "-baseline.log"));
       assertTrue(log.contains("baseline: the bare JDK HttpServer, 2 writer threads"), log);
     }
+  }
+
+  /** What one run of the benchmark returned and printed. */
+  private record Run(List<Results> results, String output) {
+    List<String> servers() {
+      return results.stream().map(r -> r.server).toList();
+    }
+  }
+
+  /** Runs the benchmark with {@code flags}, its logs in {@code logs}, within two minutes. */
+  private static Run run(Path logs, String... flags) throws Exception {
+    List<String> args = new ArrayList<>(List.of(flags));
+    args.add("--log-dir=" + logs);
+    args.add("--max-minutes=2");
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    List<Results> results = FanoutBench.run(BenchOptions.parse(args.toArray(new String[0])),
+        new PrintStream(printed, true, StandardCharsets.UTF_8));
+    return new Run(results, printed.toString(StandardCharsets.UTF_8));
   }
 }
