@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -268,16 +269,16 @@ final class BaselineServer implements AutoCloseable {
     private void start() {
       String line = request.substring(0, request.indexOf("\r\n"));
       String[] parts = line.split(" ");
-      String target = parts.length > 1 ? parts[1] : "";
-      if (!target.startsWith("/t/")) {
+      Set<Integer> topics = Workload.baselineTopics(parts.length > 1 ? parts[1] : "");
+      if (topics == null) {
         close();
         return;
       }
       streaming = true;
       clients.incrementAndGet();
       send(ByteBuffer.wrap(HEAD));
-      for (String topic : target.substring(3).split(",")) {
-        worker.subscribe(Integer.parseInt(topic), this);
+      for (int topic : topics) {
+        worker.subscribe(topic, this);
       }
     }
 

@@ -11,7 +11,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -33,9 +32,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  * its exchange is open; the benchmark's warm-up sends frames until the streams it left are gone.
  */
 final class JdkFloorServer implements AutoCloseable {
-  /** Topics are numbered from 0 by the driver; a larger number is a request it never makes. */
-  private static final int MAX_TOPICS = 1_000_000;
-
   private final HttpServer server;
   private final SocketChannel feed;
   private final ExecutorService requests = Executors.newCachedThreadPool();
@@ -88,15 +84,11 @@ final class JdkFloorServer implements AutoCloseable {
 
   /** Answers {@code GET /t/<topic>[,<topic>...]} with a stream that stays open. */
   private void handle(HttpExchange exchange) throws IOException {
-    Set<Integer> topics = new LinkedHashSet<>();
-    for (String topic : exchange.getRequestURI().getPath().substring(3).split(",")) {
-      int number = topic.matches("[0-9]{1,7}") ? Integer.parseInt(topic) : -1;
-      if (number < 0 || number >= MAX_TOPICS) {
-        exchange.sendResponseHeaders(404, -1);
-        exchange.close();
-        return;
-      }
-      topics.add(number);
+    Set<Integer> topics = Workload.baselineTopics(exchange.getRequestURI().getPath());
+    if (topics == null) {
+      exchange.sendResponseHeaders(404, -1);
+      exchange.close();
+      return;
     }
     exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
     exchange.getResponseHeaders().set("Cache-Control", "no-cache");

@@ -1,5 +1,7 @@
 package io.github.lpfanout.bench;
 
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.StringJoiner;
 
 /**
@@ -48,6 +50,24 @@ record Workload(String kind, boolean sse, int clients, int topics, int topicsPer
       topics.add(Integer.toString(topic));
     }
     return topics.toString();
+  }
+
+  /**
+   * The topics a request target of {@link #baselineTarget} names, each once and in order; null for
+   * any other target, so that a baseline can refuse it rather than fail on it.
+   */
+  static Set<Integer> baselineTopics(String target) {
+    if (!target.startsWith("/t/")) {
+      return null;
+    }
+    Set<Integer> topics = new LinkedHashSet<>();
+    for (String topic : target.substring("/t/".length()).split(",", -1)) {
+      if (!topic.matches("[0-9]{1,6}")) {
+        return null;
+      }
+      topics.add(Integer.parseInt(topic));
+    }
+    return topics;
   }
 
   String title() {
