@@ -4,7 +4,8 @@ import java.util.Set;
 
 /**
  * The baseline's process: a {@link BaselineServer}, or with {@code --server=jdk} a {@link
- * JdkFloorServer}, fed by the driver, under ServerControl.
+ * JdkFloorServer} and with {@code --server=jetty} a {@link JettyFloorServer}, fed by the driver,
+ * under ServerControl.
  */
 public final class BaselineMain {
 
@@ -15,9 +16,14 @@ public final class BaselineMain {
     int threads = flags.integer("threads", 1);
     int feedPort = flags.integer("feed-port", -1);
     long maxSeconds = flags.integer("max-seconds", 1800);
-    if (flags.string("server", "nio").equals("jdk")) {
+    String kind = flags.string("server", "nio");
+    if (kind.equals("jdk")) {
       JdkFloorServer server = new JdkFloorServer(threads, feedPort);
       System.err.println("baseline: the bare JDK HttpServer, " + threads + " writer threads");
+      ServerControl.serve(server.port(), server::clients, server::close, maxSeconds);
+    } else if (kind.equals("jetty")) {
+      JettyFloorServer server = new JettyFloorServer(threads, feedPort);
+      System.err.println("baseline: bare Jetty, " + threads + " writer threads");
       ServerControl.serve(server.port(), server::clients, server::close, maxSeconds);
     } else {
       BaselineServer server = new BaselineServer(threads, feedPort);

@@ -73,10 +73,11 @@ record BenchOptions(
                                          per core), virtual (a virtual thread per task)
         --servlet-buffer-bytes=8192      the servlet's response-buffer-bytes (jetty, tomcat)
         --baseline-threads=1             threads of the baseline server that write, at least 1
-        --baseline-server=nio            the baseline: nio (a bare non-blocking server) or jdk
+        --baseline-server=nio            the baseline: nio (a bare non-blocking server), jdk
                                          (the bare JDK HttpServer, one write per client per
                                          frame, and a pool of request threads: what the JDK
-                                         server costs without the library)
+                                         server costs without the library) or jetty (bare
+                                         Jetty, an async servlet writing without blocking)
         --jfr=DIR                        record each proxy process with JFR (profile settings)
                                          while it is measured, one file per workload
         --log-dir=DIR                    where server logs go (default: a new temp directory)
@@ -146,9 +147,9 @@ record BenchOptions(
     if (options.baselineThreads() < 1) {
       throw new IllegalArgumentException("--baseline-threads must be at least 1");
     }
-    if (!Set.of("nio", "jdk").contains(options.baselineServer())) {
-      throw new IllegalArgumentException(
-          "unknown baseline server \"" + options.baselineServer() + "\"; known: nio, jdk");
+    if (!Set.of("nio", "jdk", "jetty").contains(options.baselineServer())) {
+      throw new IllegalArgumentException("unknown baseline server \"" + options.baselineServer()
+          + "\"; known: nio, jdk, jetty");
     }
     if (options.spreadUrlsPerClient() > options.spreadUrls()) {
       throw new IllegalArgumentException("--spread-urls-per-client is more than --spread-urls");

@@ -4,19 +4,11 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -33,13 +25,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class JdkFloorServer implements AutoCloseable {
   private final HttpServer server;
-  private final SocketChannel feed;
   private final ExecutorService requests = Executors.newCachedThreadPool();
-  private final Writer[] writers;
-  private final Thread reader;
+  private final FloorFeed feed;
   private final AtomicInteger clients = new AtomicInteger();
-  private final AtomicInteger nextWriter = new AtomicInteger();
-  private volatile boolean closed;
 
   JdkFloorServer(int threads, int feedPort) throws IOException {
     // As the benchmark runs the JDK transport: without it, the JDK server leaves Nagle's
@@ -48,15 +36,8 @@ final class JdkFloorServer implements AutoCloseable {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096);
     server.createContext("/t/", this::handle);
     server.setExecutor(requests);
-    feed = SocketChannel.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), feedPort));
-    writers = new Writer[threads];
-    for (int i = 0; i < threads; i++) {
-      writers[i] = new Writer("floor-writer-" + (i + 1));
-    }
-    reader = new Thread(this::readFeed, "floor-feed");
-    reader.setDaemon(true);
+    feed = new FloorFeed("floor", threads, feedPort);
     server.start();
-    reader.start();
   }
 
   int port() {
@@ -69,17 +50,9 @@ final class JdkFloorServer implements AutoCloseable {
 
   @Override
   public void close() {
-    closed = true;
+    feed.close();
     server.stop(0);
     requests.shutdownNow();
-    for (Writer writer : writers) {
-      writer.thread.interrupt();
-    }
-    try {
-      feed.close();
-    } catch (IOException ignored) {
-      // Closing either way.
-    }
   }
 
   /** Answers {@code GET /t/<topic>[,<topic>...]} with a stream that stays open. */
@@ -95,73 +68,12 @@ final class JdkFloorServer implements AutoCloseable {
     exchange.sendResponseHeaders(200, 0);
     Stream stream = new Stream(exchange);
     clients.incrementAndGet();
-    Writer writer = writers[Math.floorMod(nextWriter.getAndIncrement(), writers.length)];
-    for (int topic : topics) {
-      writer.subscribers(topic).add(stream);
-    }
+    feed.add(stream, topics);
     // A failure here is noticed, and counted, at the stream's first frame.
     stream.out.flush();
   }
 
-  /** Reads the feed's records and hands each frame, out of its chunk, to every writer. */
-  private void readFeed() {
-    ByteBuffer in = ByteBuffer.allocate(1024 * 1024);
-    try {
-      while (!closed) {
-        if (feed.read(in) < 0) {
-          return;
-        }
-        in.flip();
-        while (in.remaining() >= 8) {
-          int topic = in.getInt(in.position());
-          int length = in.getInt(in.position() + 4);
-          if (in.remaining() < length + 8) {
-            break;
-          }
-          byte[] chunk = new byte[length];
-          in.position(in.position() + 8);
-          in.get(chunk);
-          byte[] frame = unchunk(chunk);
-          for (Writer writer : writers) {
-            writer.jobs.add(new Job(topic, frame));
-          }
-        }
-        in.compact();
-        if (!in.hasRemaining()) {
-          // A record larger than the buffer: keep what was read in one that holds it whole.
-          ByteBuffer bigger = ByteBuffer.allocate(Math.max(2 * in.capacity(), pendingRecord(in)));
-          in.flip();
-          bigger.put(in);
-          in = bigger;
-        }
-      }
-    } catch (IOException e) {
-      if (!closed) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  }
-
-  /** The size of the record that starts {@code in}, which is in write mode, or 0 if unknown. */
-  private static int pendingRecord(ByteBuffer in) {
-    return in.position() >= 8 ? in.getInt(4) + 8 : 0;
-  }
-
-  /** The frame inside one HTTP chunk, as the feed sends it: the JDK server chunks it again. */
-  private static byte[] unchunk(byte[] chunk) {
-    int lineEnd = 0;
-    while (chunk[lineEnd] != '\r') {
-      lineEnd++;
-    }
-    int size = Integer.parseInt(new String(chunk, 0, lineEnd, StandardCharsets.US_ASCII), 16);
-    byte[] frame = new byte[size];
-    System.arraycopy(chunk, lineEnd + 2, frame, 0, size);
-    return frame;
-  }
-
-  private record Job(int topic, byte[] frame) {}
-
-  private final class Stream {
+  private final class Stream implements FloorFeed.Client {
     final HttpExchange exchange;
     final OutputStream out;
     boolean open = true; // its writer's thread only, once subscribed
@@ -172,7 +84,8 @@ final class JdkFloorServer implements AutoCloseable {
     }
 
     /** Writes and flushes {@code frame}; a stream that fails is closed and counted gone. */
-    boolean send(byte[] frame) {
+    @Override
+    public boolean send(byte[] frame) {
       if (!open) {
         return false;
       }
@@ -185,50 +98,6 @@ final class JdkFloorServer implements AutoCloseable {
         clients.decrementAndGet();
         exchange.close();
         return false;
-      }
-    }
-  }
-
-  /** One writer thread and the streams it owns, by topic. */
-  private final class Writer {
-    final LinkedBlockingQueue<Job> jobs = new LinkedBlockingQueue<>();
-    final List<List<Stream>> topics = new CopyOnWriteArrayList<>();
-    final Thread thread;
-
-    Writer(String name) {
-      thread = new Thread(this::run, name);
-      thread.setDaemon(true);
-      thread.start();
-    }
-
-    synchronized List<Stream> subscribers(int topic) {
-      while (topics.size() <= topic) {
-        topics.add(new CopyOnWriteArrayList<>());
-      }
-      return topics.get(topic);
-    }
-
-    private void run() {
-      List<Stream> gone = new ArrayList<>();
-      try {
-        while (!closed) {
-          Job job = jobs.take();
-          if (job.topic() >= topics.size()) {
-            continue;
-          }
-          List<Stream> subscribers = topics.get(job.topic());
-          for (Stream stream : subscribers) {
-            if (!stream.send(job.frame())) {
-              gone.add(stream);
-            }
-          }
-          if (!gone.isEmpty()) {
-            subscribers.removeAll(gone);
-            gone.clear();
-          }
-        }
-      } catch (InterruptedException e) {
-        // Closed.
       }
     }
   }

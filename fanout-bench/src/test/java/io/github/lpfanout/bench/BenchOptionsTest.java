@@ -19,7 +19,7 @@ class BenchOptionsTest {
   void unknownBaselineServerIsRefusedByName() {
     IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
         () -> BenchOptions.parse(new String[] {"--baseline-server=JDK"}));
-    assertEquals("unknown baseline server \"JDK\"; known: nio, jdk", refused.getMessage());
+    assertEquals("unknown baseline server \"JDK\"; known: nio, jdk, jetty", refused.getMessage());
   }
 
   @Test
