@@ -19,6 +19,10 @@ import java.util.function.IntFunction;
 final class Bench {
   /** How long the last warm-up batch is sent messages, enough for some ten thousand deliveries. */
   private static final long WARMUP_DELIVERY_MILLIS = 3000;
+  /** The longest wait for the JIT compiler to settle before a workload is measured. */
+  private static final int SETTLE_SECONDS = 30;
+  /** JIT compiler time in a second below which it counts as settled: 2% of a core. */
+  private static final long SETTLED_JIT_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
   private final BenchOptions options;
   private final AuthServer auth;
@@ -69,6 +73,7 @@ final class Bench {
           results.admissionMicros.getValueAtPercentile(99) / 1000.0);
       Thread.sleep(500);
       results.connected = session.process.collect();
+      settleCompiler(session);
 
       boolean recording = options.jfrDir() != null && !session.server.equals("baseline");
       if (recording) {
@@ -144,13 +149,44 @@ final class Bench {
     }
   }
 
+  /**
+   * Waits until the JIT compiler has been all but idle for a second, for at most {@value
+   * #SETTLE_SECONDS} s. Connecting thousands of clients leaves it seconds of queued compilations,
+   * and on two cores it would otherwise take most of a core from the server during the first
+   * steps, which then measure the compiler as much as the server. The baseline, with little code,
+   * settles at once.
+   */
+  private void settleCompiler(Session session) throws IOException, InterruptedException {
+    long start = System.nanoTime();
+    long deadline = start + TimeUnit.SECONDS.toNanos(SETTLE_SECONDS);
+    ServerProcess.Stats last = session.process.stats();
+    while (System.nanoTime() < deadline) {
+      Thread.sleep(1000);
+      ServerProcess.Stats now = session.process.stats();
+      if (now.jitNanos() - last.jitNanos() <= SETTLED_JIT_NANOS) {
+        long waited = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
+        if (waited > 1) {
+          progress.printf("   waited %d s for the JIT compiler to settle%n", waited);
+        }
+        return;
+      }
+      last = now;
+    }
+    progress.printf("   the JIT compiler was still busy after %d s; measuring anyway%n",
+        SETTLE_SECONDS);
+  }
+
+  /** CPU time of the server process without the JIT compiler's threads. */
+  private static long serverNanos(ServerProcess.Stats stats) {
+    return stats.cpuNanos() - stats.jitNanos();
+  }
+
   private void idle(Session session, Results results) throws IOException, InterruptedException {
     ServerProcess.Stats start = session.process.stats();
     long startNanos = System.nanoTime();
     Thread.sleep((long) (options.idleSeconds() * 1000));
     ServerProcess.Stats end = session.process.stats();
-    // Without the JIT compiler, which is still compiling what the connects ran for seconds after.
-    long busy = (end.cpuNanos() - end.jitNanos()) - (start.cpuNanos() - start.jitNanos());
+    long busy = serverNanos(end) - serverNanos(start);
     results.idleCpuFraction = busy / (double) (System.nanoTime() - startNanos);
   }
 
@@ -226,7 +262,8 @@ final class Bench {
     long delivered = client.deliveries() - deliveries;
     double sentRate = (session.source.sent() - sent) / elapsed;
     double cpuPerMillion = delivered == 0 ? Double.NaN
-        : (after.cpuNanos() - before.cpuNanos()) / 1e9 / (delivered / 1e6);
+        : (serverNanos(after) - serverNanos(before)) / 1e9 / (delivered / 1e6);
+    double jitCores = (after.jitNanos() - before.jitNanos()) / 1e9 / elapsed;
     int lostNow = client.disconnected() - lost;
     double offeredMessages = rate * workload.topics();
     double offered = offeredMessages * workload.readersPerTopic();
@@ -237,6 +274,7 @@ final class Bench {
         && latency.getValueAtPercentile(99) <= options.p99LimitMillis() * 1000
         && lostNow == 0;
     return new Results.Step(rate, offered, delivered / elapsed, sentRate, latency, cpuPerMillion,
+        jitCores,
         client.gaps() - gaps, client.joinGaps() - joinGaps, lostNow, held);
   }
 

@@ -34,17 +34,17 @@ final class Report {
   }
 
   private void steps(List<Results> all, Results baseline) {
-    out.printf("%-10s %8s %11s %11s %8s %8s %9s %8s %8s %9s %5s%n", "server", "msg/s",
-        "offered/s", "delivered/s", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "cpu s/M",
+    out.printf("%-10s %8s %11s %11s %8s %8s %9s %8s %8s %6s %9s %5s%n", "server", "msg/s",
+        "offered/s", "delivered/s", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "cpu s/M", "jit %",
         "p99/base", "held");
     for (Results results : all) {
       for (Results.Step step : results.steps) {
         Results.Step base = baseline == null || results == baseline ? null
             : baseline.at(step.offered());
-        out.printf("%-10s %8s %,11.0f %,11.0f %8.2f %8.2f %9.2f %8.1f %8.2f %9s %5s%s%n",
+        out.printf("%-10s %8s %,11.0f %,11.0f %8.2f %8.2f %9.2f %8.1f %8.2f %6.1f %9s %5s%s%n",
             results.server, rate(step.rate()), step.offered(), step.delivered(),
             millis(step, 50), millis(step, 99), millis(step, 99.9),
-            step.latency().getMaxValue() / 1000.0, step.cpuPerMillion(),
+            step.latency().getMaxValue() / 1000.0, step.cpuPerMillion(), 100 * step.jitCores(),
             base == null ? "" : String.format("%.2f", step.p99Millis() / base.p99Millis()),
             step.held() ? "yes" : "no", losses(step));
       }

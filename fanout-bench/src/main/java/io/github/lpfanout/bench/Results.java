@@ -15,7 +15,9 @@ final class Results {
    * @param delivered whole frames read by clients per second
    * @param sentRate messages per second the upstream or feed actually wrote, all topics
    * @param latency frame latency in microseconds
-   * @param cpuPerMillion CPU seconds of the server process per million deliveries
+   * @param cpuPerMillion CPU seconds of the server process per million deliveries, not counting
+   *     the JIT compiler's threads
+   * @param jitCores cores the JIT compiler's threads kept busy during the window
    * @param gaps messages a client never received although later ones arrived, after its second
    *     frame
    * @param joinGaps the same between a client's first frame and its second; see {@link
@@ -25,7 +27,7 @@ final class Results {
    *     the limit, no client lost
    */
   record Step(double rate, double offered, double delivered, double sentRate, Histogram latency,
-      double cpuPerMillion, long gaps, long joinGaps, int lost, boolean held) {
+      double cpuPerMillion, double jitCores, long gaps, long joinGaps, int lost, boolean held) {
 
     double p99Millis() {
       return latency.getValueAtPercentile(99) / 1000.0;

@@ -40,6 +40,7 @@ class BenchSmokeTest {
       assertTrue(result.steps.get(0).latency().getTotalCount() > 0, output);
     }
     assertTrue(output.contains("== broadcast: 20 sse clients on one URL"), output);
+    assertTrue(output.contains("cpu s/M  jit %"), output);
   }
 
   /** Also with frames larger than the buffer it reads the feed into, 1 MiB. */
