@@ -36,12 +36,19 @@ final class Bench {
     this.progress = progress;
   }
 
-  /** Runs {@code workload} against {@code server}: {@code baseline} or a transport's name. */
-  Results run(String server, Workload workload) throws InterruptedException {
+  /**
+   * Runs {@code workload} against {@code server}: {@code baseline} or a transport's name. Round 1
+   * names the server's log and recording after the workload and server; a later round adds its
+   * number, so that no round overwrites another's.
+   */
+  Results run(String server, Workload workload, int round) throws InterruptedException {
     Results results = new Results(server, workload);
-    progress.printf("-- %s, %s%n", workload.title(), server);
-    try (Session session = open(server, workload)) {
-      connectAndMeasure(session, workload, results);
+    String name = workload.kind() + "-" + workload.clients() + "-" + server
+        + (round > 1 ? "-round" + round : "");
+    progress.printf("-- %s, %s%s%n", workload.title(), server,
+        round > 1 ? ", round " + round : "");
+    try (Session session = open(server, workload, logDir.resolve(name + ".log"))) {
+      connectAndMeasure(session, workload, results, name);
     } catch (IOException | RuntimeException e) {
       results.error = e.toString();
       progress.println("   failed: " + e);
@@ -49,7 +56,7 @@ final class Bench {
     return results;
   }
 
-  private void connectAndMeasure(Session session, Workload workload, Results results)
+  private void connectAndMeasure(Session session, Workload workload, Results results, String name)
       throws IOException, InterruptedException {
     warmUp(session, workload);
     results.empty = session.process.collect();
@@ -77,8 +84,7 @@ final class Bench {
 
       boolean recording = options.jfrDir() != null && !session.server.equals("baseline");
       if (recording) {
-        session.process.startRecording(options.jfrDir()
-            .resolve(workload.kind() + "-" + workload.clients() + "-" + session.server + ".jfr"));
+        session.process.startRecording(options.jfrDir().resolve(name + ".jfr"));
       }
       switch (workload.kind()) {
         case "idle" -> idle(session, results);
@@ -284,8 +290,8 @@ final class Bench {
         step.p99Millis(), step.held() ? "held" : "not held");
   }
 
-  private Session open(String server, Workload workload) throws IOException, InterruptedException {
-    Path log = logDir.resolve(workload.kind() + "-" + workload.clients() + "-" + server + ".log");
+  private Session open(String server, Workload workload, Path log)
+      throws IOException, InterruptedException {
     if (server.equals("baseline")) {
       return baseline(workload, log);
     }

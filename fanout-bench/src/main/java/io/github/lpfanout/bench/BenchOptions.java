@@ -37,6 +37,7 @@ record BenchOptions(
     Path jfrDir,
     Path logDir,
     int maxMinutes,
+    int rounds,
     boolean help) {
 
   static final String USAGE = """
@@ -82,6 +83,9 @@ record BenchOptions(
                                          while it is measured, one file per workload
         --log-dir=DIR                    where server logs go (default: a new temp directory)
         --max-minutes=40                 the whole run ends by then, finished or not
+        --rounds=1                       run each workload's servers in turn this many times;
+                                         from 2 on, each transport's p99 and best rate are also
+                                         set against its own round's baseline, with the median
       """;
 
   private static final String DEFAULT_STEPS =
@@ -95,7 +99,7 @@ record BenchOptions(
         "connect-window", "warmup-clients", "heartbeat-ms",
         "server-java", "server-jvm-args", "writers", "servlet-buffer-bytes", "baseline-threads",
         "baseline-server",
-        "jfr", "log-dir", "max-minutes", "help"));
+        "jfr", "log-dir", "max-minutes", "rounds", "help"));
     String jfr = flags.string("jfr", null);
     String logDir = flags.string("log-dir", null);
     String jvmArgs = flags.string("server-jvm-args", "-Xmx2g").trim();
@@ -132,6 +136,7 @@ record BenchOptions(
         jfr == null ? null : Path.of(jfr),
         logDir == null ? null : Path.of(logDir),
         flags.integer("max-minutes", 40),
+        flags.integer("rounds", 1),
         flags.bool("help"));
     for (String workload : options.workloads()) {
       if (!Set.of("broadcast", "spread", "idle", "binary").contains(workload)) {
@@ -146,6 +151,9 @@ record BenchOptions(
     }
     if (options.baselineThreads() < 1) {
       throw new IllegalArgumentException("--baseline-threads must be at least 1");
+    }
+    if (options.rounds() < 1) {
+      throw new IllegalArgumentException("--rounds must be at least 1");
     }
     if (!Set.of("nio", "jdk", "jetty").contains(options.baselineServer())) {
       throw new IllegalArgumentException("unknown baseline server \"" + options.baselineServer()

@@ -93,13 +93,23 @@ public final class FanoutBench {
     try (AuthServer auth = new AuthServer()) {
       Bench bench = new Bench(options, auth, logDir, out);
       for (Workload workload : workloads) {
-        List<Results> results = new ArrayList<>();
-        for (String server : servers) {
-          results.add(bench.run(server, workload));
+        List<List<Results>> rounds = new ArrayList<>();
+        for (int round = 1; round <= options.rounds(); round++) {
+          List<Results> results = new ArrayList<>();
+          for (String server : servers) {
+            results.add(bench.run(server, workload, round));
+          }
+          String label = options.rounds() > 1
+              ? ", round " + round + " of " + options.rounds() : "";
+          report.print(workload, label, results);
+          tables.add(() -> report.print(workload, label, results));
+          rounds.add(results);
+          everything.addAll(results);
         }
-        report.print(workload, results);
-        everything.addAll(results);
-        tables.add(() -> report.print(workload, results));
+        if (rounds.size() > 1) {
+          report.rounds(workload, rounds);
+          tables.add(() -> report.rounds(workload, rounds));
+        }
       }
     }
 

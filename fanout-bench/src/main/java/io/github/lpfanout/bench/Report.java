@@ -1,11 +1,16 @@
 package io.github.lpfanout.bench;
 
 import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.TreeMap;
+import java.util.function.IntFunction;
 
 /**
  * Prints one workload's results as tables: every measured step of every server, then a summary
- * that sets each transport beside the baseline measured in the same run.
+ * that sets each transport beside the baseline measured in the same run. With several rounds, a
+ * last table sets each transport against the baseline of its own round.
  */
 final class Report {
   private final PrintStream out;
@@ -15,8 +20,13 @@ final class Report {
   }
 
   void print(Workload workload, List<Results> all) {
+    print(workload, "", all);
+  }
+
+  /** Prints one round's tables, {@code label} after the workload's title. */
+  void print(Workload workload, String label, List<Results> all) {
     out.println();
-    out.println("== " + workload.title());
+    out.println("== " + workload.title() + label);
     Results baseline = all.stream().filter(r -> r.server.equals("baseline")).findFirst()
         .orElse(null);
     for (Results results : all) {
@@ -73,6 +83,115 @@ final class Report {
           ratio(best == null || baseSame == null ? Double.NaN
               : best.p99Millis() / baseSame.p99Millis()));
     }
+  }
+
+  /**
+   * Prints, for each transport and rate, its p99 over the baseline's of the same round, and for
+   * its best rate held its deliveries per second over the baseline's best of that round, with
+   * the median over the rounds. A round's servers run minutes apart, so on a machine whose speed
+   * drifts these ratios carry better than those between servers measured far apart. Nothing for
+   * the idle workload, or without a baseline.
+   */
+  void rounds(Workload workload, List<List<Results>> rounds) {
+    List<RoundRatios> rows = roundRatios(rounds);
+    if (workload.kind().equals("idle") || rows.isEmpty()) {
+      return;
+    }
+    out.println();
+    out.printf("== %s: %d rounds, each transport against its own round's baseline%n",
+        workload.title(), rounds.size());
+    out.printf("%-10s %-9s %8s %s %8s%n", "server", "ratio", "msg/s",
+        cells(rounds.size(), i -> String.format("%7s", "round " + (i + 1))), "median");
+    for (RoundRatios row : rows) {
+      out.printf("%-10s %-9s %8s %s %8s%n", row.server(),
+          Double.isNaN(row.rate()) ? "best/base" : "p99/base",
+          Double.isNaN(row.rate()) ? "" : rate(row.rate()),
+          cells(rounds.size(), i -> String.format("%7s", ratio(row.byRound()[i]))),
+          ratio(row.median()));
+    }
+    out.flush();
+  }
+
+  /**
+   * One transport's ratios to the baseline, one per round (NaN where either was not measured):
+   * p99 at {@code rate} msg/s, or, where {@code rate} is NaN, deliveries per second at the best
+   * rate held over the baseline's.
+   */
+  record RoundRatios(String server, double rate, double[] byRound, double median) {}
+
+  /** Every transport's ratios to its round's baseline, in the order of the first round. */
+  static List<RoundRatios> roundRatios(List<List<Results>> rounds) {
+    List<RoundRatios> rows = new ArrayList<>();
+    if (rounds.isEmpty() || baseline(rounds.get(0)) == null) {
+      return rows;
+    }
+    for (Results first : rounds.get(0)) {
+      if (first.server.equals("baseline")) {
+        continue;
+      }
+      TreeMap<Double, Double> rates = new TreeMap<>();
+      for (List<Results> round : rounds) {
+        Results results = server(round, first.server);
+        for (Results.Step step : results == null ? List.<Results.Step>of() : results.steps) {
+          rates.putIfAbsent(step.offered(), step.rate());
+        }
+      }
+      rates.forEach((offered, rate) -> rows.add(row(first.server, rate, rounds, (mine, base) -> {
+        Results.Step step = mine.at(offered);
+        Results.Step baseStep = base.at(offered);
+        return step == null || baseStep == null ? Double.NaN
+            : step.p99Millis() / baseStep.p99Millis();
+      })));
+      rows.add(row(first.server, Double.NaN, rounds, (mine, base) -> {
+        Results.Step best = mine.best();
+        Results.Step baseBest = base.best();
+        return best == null || baseBest == null ? Double.NaN
+            : best.delivered() / baseBest.delivered();
+      }));
+    }
+    return rows;
+  }
+
+  private interface Ratio {
+    double of(Results mine, Results baseline);
+  }
+
+  private static RoundRatios row(String server, double rate, List<List<Results>> rounds,
+      Ratio ratio) {
+    double[] byRound = new double[rounds.size()];
+    for (int i = 0; i < byRound.length; i++) {
+      Results mine = server(rounds.get(i), server);
+      Results base = baseline(rounds.get(i));
+      byRound[i] = mine == null || base == null ? Double.NaN : ratio.of(mine, base);
+    }
+    return new RoundRatios(server, rate, byRound, median(byRound));
+  }
+
+  /** The median of the values that are not NaN; NaN if there are none. */
+  static double median(double[] values) {
+    double[] present = Arrays.stream(values).filter(v -> !Double.isNaN(v)).sorted().toArray();
+    if (present.length == 0) {
+      return Double.NaN;
+    }
+    int middle = present.length / 2;
+    return present.length % 2 == 1 ? present[middle]
+        : (present[middle - 1] + present[middle]) / 2;
+  }
+
+  private static Results baseline(List<Results> round) {
+    return server(round, "baseline");
+  }
+
+  private static Results server(List<Results> round, String server) {
+    return round.stream().filter(r -> r.server.equals(server)).findFirst().orElse(null);
+  }
+
+  private static String cells(int count, IntFunction<String> cell) {
+    StringBuilder cells = new StringBuilder();
+    for (int i = 0; i < count; i++) {
+      cells.append(i == 0 ? "" : " ").append(cell.apply(i));
+    }
+    return cells.toString();
   }
 
   private void idle(List<Results> all) {

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import org.junit.jupiter.api.Test;
 
-/** The benchmark's flags for the baseline: what it runs, and with how many threads. */
+/** The benchmark's flags for the baseline and for repeating it: what runs, and how often. */
 class BenchOptionsTest {
 
   @Test
@@ -27,5 +27,14 @@ class BenchOptionsTest {
     IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
         () -> BenchOptions.parse(new String[] {"--baseline-threads=0"}));
     assertEquals("--baseline-threads must be at least 1", refused.getMessage());
+  }
+
+  @Test
+  void oneRoundUnlessToldAndNeverNone() {
+    assertEquals(1, BenchOptions.parse(new String[0]).rounds());
+    assertEquals(3, BenchOptions.parse(new String[] {"--rounds=3"}).rounds());
+    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+        () -> BenchOptions.parse(new String[] {"--rounds=0"}));
+    assertEquals("--rounds must be at least 1", refused.getMessage());
   }
 }

@@ -43,6 +43,28 @@ class BenchSmokeTest {
     assertTrue(output.contains("cpu s/M  jit %"), output);
   }
 
+  @Test
+  @Timeout(90)
+  void roundsRunEveryServerInTurnAndKeepEachRoundsLog(@TempDir Path logs) throws Exception {
+    Run run = run(logs, "--workloads=broadcast", "--clients=20", "--steps=1000",
+        "--step-seconds=1", "--warmup-seconds=0.3", "--warmup-clients=40", "--transports=jdk",
+        "--rounds=2");
+
+    String output = run.output();
+    assertEquals(List.of("baseline", "jdk", "baseline", "jdk"), run.servers(), output);
+    for (Results result : run.results()) {
+      assertNull(result.error, output);
+      assertEquals(1, result.steps.size(), output);
+    }
+    assertTrue(output.contains("1,024-byte bodies, round 2 of 2"), output);
+    assertTrue(output.contains("2 rounds, each transport against its own round's baseline"),
+        output);
+    for (String log : List.of("broadcast-20-jdk.log", "broadcast-20-jdk-round2.log",
+        "broadcast-20-baseline-round2.log")) {
+      assertTrue(Files.size(logs.resolve(log)) > 0, log);
+    }
+  }
+
   /** Also with frames larger than the buffer it reads the feed into, 1 MiB. */
   @ParameterizedTest
   @CsvSource({
