@@ -19,11 +19,7 @@ final class Report {
     this.out = out;
   }
 
-  void print(Workload workload, List<Results> all) {
-    print(workload, "", all);
-  }
-
-  /** Prints one round's tables, {@code label} after the workload's title. */
+  /** Prints one round's tables, {@code label} after the workload's title ("" for one round). */
   void print(Workload workload, String label, List<Results> all) {
     out.println();
     out.println("== " + workload.title() + label);
