@@ -16,19 +16,12 @@ public final class BaselineMain {
     int threads = flags.integer("threads", 1);
     int feedPort = flags.integer("feed-port", -1);
     long maxSeconds = flags.integer("max-seconds", 1800);
-    String kind = flags.string("server", "nio");
-    if (kind.equals("jdk")) {
-      JdkFloorServer server = new JdkFloorServer(threads, feedPort);
-      System.err.println("baseline: the bare JDK HttpServer, " + threads + " writer threads");
-      ServerControl.serve(server.port(), server::clients, server::close, maxSeconds);
-    } else if (kind.equals("jetty")) {
-      JettyFloorServer server = new JettyFloorServer(threads, feedPort);
-      System.err.println("baseline: bare Jetty, " + threads + " writer threads");
-      ServerControl.serve(server.port(), server::clients, server::close, maxSeconds);
-    } else {
-      BaselineServer server = new BaselineServer(threads, feedPort);
-      System.err.println("baseline: the bare non-blocking server, " + threads + " threads");
-      ServerControl.serve(server.port(), server::clients, server::close, maxSeconds);
-    }
+    BareServer server = switch (flags.string("server", "nio")) {
+      case "jdk" -> new JdkFloorServer(threads, feedPort);
+      case "jetty" -> new JettyFloorServer(threads, feedPort);
+      default -> new BaselineServer(threads, feedPort);
+    };
+    System.err.println("baseline: " + server.description());
+    ServerControl.serve(server.port(), server::clients, server::close, maxSeconds);
   }
 }

@@ -28,7 +28,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * at once. The first of the threads accepts and reads the feed; each thread writes to its own share
  * of the sockets. A socket with more than 4 MiB waiting is dropped, as the proxy would drop it.
  */
-final class BaselineServer implements AutoCloseable {
+final class BaselineServer implements BareServer {
   private static final long MAX_PENDING = 4L * 1024 * 1024;
   private static final byte[] HEAD = ("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
       + "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n")
@@ -59,12 +59,19 @@ final class BaselineServer implements AutoCloseable {
     }
   }
 
-  int port() {
+  @Override
+  public int port() {
     return server.socket().getLocalPort();
   }
 
-  int clients() {
+  @Override
+  public int clients() {
     return clients.get();
+  }
+
+  @Override
+  public String description() {
+    return "the bare non-blocking server, " + workers.length + " threads";
   }
 
   @Override

@@ -51,6 +51,11 @@ final class FloorFeed implements AutoCloseable {
     reader.start();
   }
 
+  /** How many writer threads there are. */
+  int threads() {
+    return writers.length;
+  }
+
   /** Gives {@code client} to the next writer, which sends it every frame of {@code topics}. */
   void add(Client client, Set<Integer> topics) {
     Writer writer = writers[Math.floorMod(nextWriter.getAndIncrement(), writers.length)];

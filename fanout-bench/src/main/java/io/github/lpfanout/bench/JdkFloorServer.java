@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * leaves is noticed at the next write to it, as the JDK server does not watch a connection while
  * its exchange is open; the benchmark's warm-up sends frames until the streams it left are gone.
  */
-final class JdkFloorServer implements AutoCloseable {
+final class JdkFloorServer implements BareServer {
   private final HttpServer server;
   private final ExecutorService requests = Executors.newCachedThreadPool();
   private final FloorFeed feed;
@@ -40,12 +40,19 @@ final class JdkFloorServer implements AutoCloseable {
     server.start();
   }
 
-  int port() {
+  @Override
+  public int port() {
     return server.getAddress().getPort();
   }
 
-  int clients() {
+  @Override
+  public int clients() {
     return clients.get();
+  }
+
+  @Override
+  public String description() {
+    return "the bare JDK HttpServer, " + feed.threads() + " writer threads";
   }
 
   @Override

@@ -35,7 +35,7 @@ import org.eclipse.jetty.servlet.ServletHolder;
  * is dropped, so that one that stops reading costs a bounded amount of memory. A client that leaves
  * is noticed when a write to it fails.
  */
-final class JettyFloorServer implements AutoCloseable {
+final class JettyFloorServer implements BareServer {
   private static final int BACKLOG = 4096;
   private static final int OUTPUT_BUFFER_BYTES = 8192;
   private static final int RESPONSE_BUFFER_BYTES = 8192;
@@ -68,12 +68,19 @@ final class JettyFloorServer implements AutoCloseable {
     server.start();
   }
 
-  int port() {
+  @Override
+  public int port() {
     return connector.getLocalPort();
   }
 
-  int clients() {
+  @Override
+  public int clients() {
     return clients.get();
+  }
+
+  @Override
+  public String description() {
+    return "bare Jetty, " + feed.threads() + " writer threads";
   }
 
   @Override
