@@ -169,7 +169,7 @@ final class Bench {
     while (System.nanoTime() < deadline) {
       Thread.sleep(1000);
       ServerProcess.Stats now = session.process.stats();
-      if (now.jitNanos() - last.jitNanos() <= SETTLED_JIT_NANOS) {
+      if (compilerSettled(last, now)) {
         long waited = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
         if (waited > 1) {
           progress.printf("   waited %d s for the JIT compiler to settle%n", waited);
@@ -182,9 +182,9 @@ final class Bench {
         SETTLE_SECONDS);
   }
 
-  /** CPU time of the server process without the JIT compiler's threads. */
-  private static long serverNanos(ServerProcess.Stats stats) {
-    return stats.cpuNanos() - stats.jitNanos();
+  /** Whether the JIT compiler was all but idle between two reports a second apart. */
+  static boolean compilerSettled(ServerProcess.Stats before, ServerProcess.Stats after) {
+    return after.jitNanosSince(before) <= SETTLED_JIT_NANOS;
   }
 
   private void idle(Session session, Results results) throws IOException, InterruptedException {
@@ -192,7 +192,7 @@ final class Bench {
     long startNanos = System.nanoTime();
     Thread.sleep((long) (options.idleSeconds() * 1000));
     ServerProcess.Stats end = session.process.stats();
-    long busy = serverNanos(end) - serverNanos(start);
+    long busy = end.serverNanosSince(start);
     results.idleCpuFraction = busy / (double) (System.nanoTime() - startNanos);
   }
 
@@ -268,8 +268,8 @@ final class Bench {
     long delivered = client.deliveries() - deliveries;
     double sentRate = (session.source.sent() - sent) / elapsed;
     double cpuPerMillion = delivered == 0 ? Double.NaN
-        : (serverNanos(after) - serverNanos(before)) / 1e9 / (delivered / 1e6);
-    double jitCores = (after.jitNanos() - before.jitNanos()) / 1e9 / elapsed;
+        : after.serverNanosSince(before) / 1e9 / (delivered / 1e6);
+    double jitCores = after.jitNanosSince(before) / 1e9 / elapsed;
     int lostNow = client.disconnected() - lost;
     double offeredMessages = rate * workload.topics();
     double offered = offeredMessages * workload.readersPerTopic();

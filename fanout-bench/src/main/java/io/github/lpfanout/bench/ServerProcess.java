@@ -40,6 +40,16 @@ final class ServerProcess implements AutoCloseable {
       return new Stats(values.get("cpu"), values.get("jit"), values.get("heap"), values.get("peak"),
           values.get("threads").intValue(), values.get("rss"), values.get("clients").intValue());
     }
+
+    /** CPU time the process spent since {@code earlier}, without the JIT compiler's threads. */
+    long serverNanosSince(Stats earlier) {
+      return (cpuNanos - jitNanos) - (earlier.cpuNanos - earlier.jitNanos);
+    }
+
+    /** CPU time the JIT compiler's threads spent since {@code earlier}. */
+    long jitNanosSince(Stats earlier) {
+      return jitNanos - earlier.jitNanos;
+    }
   }
 
   private final String name;
