@@ -73,7 +73,9 @@ record BenchOptions(
                                          handler's own), platform (cached pool), fixed (a thread
                                          per core), virtual (a virtual thread per task)
         --servlet-buffer-bytes=8192      the servlet's response-buffer-bytes (jetty, tomcat)
-        --baseline-threads=1             threads of the baseline server that write, at least 1
+        --baseline-threads=CORES         threads of the baseline server that write, at least 1;
+                                         by default one per core, so that the baseline is what
+                                         the whole machine allows
         --baseline-server=nio            the baseline: nio (a bare non-blocking server), jdk
                                          (the bare JDK HttpServer, one write per client per
                                          frame, and a pool of request threads: what the JDK
@@ -131,7 +133,7 @@ record BenchOptions(
         jvmArgs.isEmpty() ? List.of() : List.of(jvmArgs.split("\\s+")),
         flags.string("writers", "default"),
         flags.integer("servlet-buffer-bytes", 8192),
-        flags.integer("baseline-threads", 1),
+        flags.integer("baseline-threads", Runtime.getRuntime().availableProcessors()),
         flags.string("baseline-server", "nio"),
         jfr == null ? null : Path.of(jfr),
         logDir == null ? null : Path.of(logDir),

@@ -23,6 +23,13 @@ class BenchOptionsTest {
   }
 
   @Test
+  void baselineWritesOnEveryCoreUnlessTold() {
+    assertEquals(Runtime.getRuntime().availableProcessors(),
+        BenchOptions.parse(new String[0]).baselineThreads());
+    assertEquals(1, BenchOptions.parse(new String[] {"--baseline-threads=1"}).baselineThreads());
+  }
+
+  @Test
   void baselineNeedsAThreadToWrite() {
     IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
         () -> BenchOptions.parse(new String[] {"--baseline-threads=0"}));
