@@ -23,8 +23,7 @@ final class Report {
   void print(Workload workload, String label, List<Results> all) {
     out.println();
     out.println("== " + workload.title() + label);
-    Results baseline = all.stream().filter(r -> r.server.equals("baseline")).findFirst()
-        .orElse(null);
+    Results baseline = baseline(all);
     for (Results results : all) {
       if (results.error != null) {
         out.printf("%-10s failed: %s%n", results.server, results.error);
@@ -89,8 +88,11 @@ final class Report {
    * the idle workload, or without a baseline.
    */
   void rounds(Workload workload, List<List<Results>> rounds) {
+    if (workload.kind().equals("idle")) {
+      return;
+    }
     List<RoundRatios> rows = roundRatios(rounds);
-    if (workload.kind().equals("idle") || rows.isEmpty()) {
+    if (rows.isEmpty()) {
       return;
     }
     out.println();
@@ -100,8 +102,8 @@ final class Report {
         cells(rounds.size(), i -> String.format("%7s", "round " + (i + 1))), "median");
     for (RoundRatios row : rows) {
       out.printf("%-10s %-9s %8s %s %8s%n", row.server(),
-          Double.isNaN(row.rate()) ? "best/base" : "p99/base",
-          Double.isNaN(row.rate()) ? "" : rate(row.rate()),
+          row.best() ? "best/base" : "p99/base",
+          row.best() ? "" : rate(row.rate()),
           cells(rounds.size(), i -> String.format("%7s", ratio(row.byRound()[i]))),
           ratio(row.median()));
     }
@@ -113,7 +115,17 @@ final class Report {
    * p99 at {@code rate} msg/s, or, where {@code rate} is NaN, deliveries per second at the best
    * rate held over the baseline's.
    */
-  record RoundRatios(String server, double rate, double[] byRound, double median) {}
+  record RoundRatios(String server, double rate, double[] byRound) {
+    /** Whether this row sets best rates held against each other rather than p99 at a rate. */
+    boolean best() {
+      return Double.isNaN(rate);
+    }
+
+    /** The median over the rounds where both were measured. */
+    double median() {
+      return Report.median(byRound);
+    }
+  }
 
   /** Every transport's ratios to its round's baseline, in the order of the first round. */
   static List<RoundRatios> roundRatios(List<List<Results>> rounds) {
@@ -160,7 +172,7 @@ final class Report {
       Results base = baseline(rounds.get(i));
       byRound[i] = mine == null || base == null ? Double.NaN : ratio.of(mine, base);
     }
-    return new RoundRatios(server, rate, byRound, median(byRound));
+    return new RoundRatios(server, rate, byRound);
   }
 
   /** The median of the values that are not NaN; NaN if there are none. */
