@@ -16,10 +16,13 @@ public final class BaselineMain {
     int threads = flags.integer("threads", 1);
     int feedPort = flags.integer("feed-port", -1);
     long maxSeconds = flags.integer("max-seconds", 1800);
-    BareServer server = switch (flags.string("server", "nio")) {
+    String name = flags.string("server", "nio");
+    BareServer server = switch (name) {
+      case "nio" -> new BaselineServer(threads, feedPort);
       case "jdk" -> new JdkFloorServer(threads, feedPort);
       case "jetty" -> new JettyFloorServer(threads, feedPort);
-      default -> new BaselineServer(threads, feedPort);
+      default -> throw new IllegalArgumentException("unknown baseline server \"" + name
+          + "\"; known: " + String.join(", ", BareServer.NAMES));
     };
     System.err.println("baseline: " + server.description());
     ServerControl.serve(server.port(), server::clients, server::close, maxSeconds);

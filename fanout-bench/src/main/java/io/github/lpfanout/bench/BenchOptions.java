@@ -157,9 +157,9 @@ record BenchOptions(
     if (options.rounds() < 1) {
       throw new IllegalArgumentException("--rounds must be at least 1");
     }
-    if (!Set.of("nio", "jdk", "jetty").contains(options.baselineServer())) {
+    if (!BareServer.NAMES.contains(options.baselineServer())) {
       throw new IllegalArgumentException("unknown baseline server \"" + options.baselineServer()
-          + "\"; known: nio, jdk, jetty");
+          + "\"; known: " + String.join(", ", BareServer.NAMES));
     }
     if (options.spreadUrlsPerClient() > options.spreadUrls()) {
       throw new IllegalArgumentException("--spread-urls-per-client is more than --spread-urls");
