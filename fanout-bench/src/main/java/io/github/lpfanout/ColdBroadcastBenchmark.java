@@ -22,9 +22,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>{@link BroadcastBenchmark} measures the core with every client's state in the cache, and
  * every client sharing one URL instance. Here each client parses its own URL, as a request does
- * (unless {@code urls} is {@code shared}), and owns a 16 KiB buffer allocated beside its state, as the JDK server's response stream owns
- * its buffers; a delivery copies the frame into that buffer, as the server's stream would before
- * its write. {@link #copyOnly} does the copies alone, so the core's share is the difference of
+ * (unless {@code urls} is {@code shared}), and owns a 16 KiB buffer allocated beside its state, as
+ * the JDK server's response stream owns its buffers; a delivery copies the frame into that buffer,
+ * as the server's stream would before its write. {@link #copyOnly} does the copies alone, so the core's share is the difference of
  * the two, divided by the number of clients.
  */
 @State(Scope.Benchmark)
@@ -45,8 +45,9 @@ public class ColdBroadcastBenchmark {
   public String urls;
 
   private Topic topic;
-  private final List<ClientStream> streams = new ArrayList<>();
-  private final List<byte[]> buffers = new ArrayList<>();
+  // Package-private for the test, which checks what each client was given.
+  final List<ClientStream> streams = new ArrayList<>();
+  final List<byte[]> buffers = new ArrayList<>();
   private byte[] body;
 
   @Setup
